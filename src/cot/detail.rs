@@ -1,0 +1,277 @@
+//! `<detail>`: an ordered list of child elements, each kept as its verbatim XML.
+
+use crate::cot::xml::{escape_attr, escape_text, parse_options};
+use crate::error::{Error, Result};
+
+/// One child of `<detail>`: its element name and its XML, verbatim as it arrived (or as
+/// takwire wrote it). Text directly inside `<detail>` is kept as a child with an empty name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailElement {
+    name: String,
+    xml: String,
+}
+
+impl DetailElement {
+    /// The element name (`contact`, `__group`, ...), or `""` for text.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The element's XML, for example `<contact callsign="ALPHA"/>`.
+    pub fn xml(&self) -> &str {
+        &self.xml
+    }
+
+    /// The element's attributes, parsed from its XML (empty for text).
+    pub fn attributes(&self) -> Vec<(String, String)> {
+        match roxmltree::Document::parse_with_options(&self.xml, parse_options()) {
+            Ok(doc) => doc
+                .root_element()
+                .attributes()
+                .map(|a| (a.name().to_string(), a.value().to_string()))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The value of one attribute.
+    pub fn attribute(&self, attr: &str) -> Option<String> {
+        let doc = roxmltree::Document::parse_with_options(&self.xml, parse_options()).ok()?;
+        doc.root_element().attribute(attr).map(str::to_string)
+    }
+
+    /// The element's text content (all text inside it, concatenated).
+    pub fn text(&self) -> Option<String> {
+        let doc = roxmltree::Document::parse_with_options(&self.xml, parse_options()).ok()?;
+        let text: String = doc
+            .root_element()
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .collect();
+        Some(text)
+    }
+
+    pub(crate) fn verbatim(name: String, xml: String) -> DetailElement {
+        DetailElement { name, xml }
+    }
+}
+
+/// The `<detail>` of an event.
+///
+/// ```
+/// use takwire::cot::Detail;
+/// let mut d = Detail::new();
+/// d.set_element("contact", &[("callsign", "R&D <1>")], None);
+/// d.push_raw(r#"<__group name="Cyan" role="Team Member"/>"#).unwrap();
+/// assert_eq!(d.get("contact"), Some(r#"<contact callsign="R&amp;D &lt;1&gt;"/>"#));
+/// assert_eq!(d.element("contact").unwrap().attribute("callsign").unwrap(), "R&D <1>");
+/// assert!(d.push_raw("<broken>").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detail {
+    elements: Vec<DetailElement>,
+}
+
+impl Detail {
+    /// An empty detail.
+    pub fn new() -> Detail {
+        Detail::default()
+    }
+
+    /// Whether there are no children.
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    /// The number of children.
+    pub fn len(&self) -> usize {
+        self.elements.len()
+    }
+
+    /// The children in document order.
+    pub fn iter(&self) -> impl Iterator<Item = &DetailElement> {
+        self.elements.iter()
+    }
+
+    /// The first child named `name`.
+    pub fn element(&self, name: &str) -> Option<&DetailElement> {
+        self.elements.iter().find(|e| e.name == name)
+    }
+
+    /// The XML of the first child named `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.element(name).map(DetailElement::xml)
+    }
+
+    /// Removes every child named `name`; returns how many were removed.
+    pub fn remove(&mut self, name: &str) -> usize {
+        let before = self.elements.len();
+        self.elements.retain(|e| e.name != name);
+        before - self.elements.len()
+    }
+
+    /// Appends one element given as XML. It must be exactly one well-formed element.
+    pub fn push_raw(&mut self, xml: &str) -> Result<()> {
+        let doc = roxmltree::Document::parse_with_options(xml, parse_options())
+            .map_err(|e| Error::Cot(format!("detail element is not well-formed XML: {e}")))?;
+        let name = doc.root_element().tag_name().name().to_string();
+        let xml = xml.trim();
+        if !xml.starts_with('<') || !xml.ends_with('>') || xml.starts_with("<?") {
+            return Err(Error::Cot("detail element must be a single element".into()));
+        }
+        self.elements.push(DetailElement {
+            name,
+            xml: xml.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Appends `<name attr="..." ...>text</name>`, escaping attributes and text.
+    /// `name` and the attribute names must be XML names; invalid characters are dropped.
+    pub fn push_element(&mut self, name: &str, attrs: &[(&str, &str)], text: Option<&str>) {
+        let name = xml_name(name);
+        let mut xml = String::with_capacity(64);
+        xml.push('<');
+        xml.push_str(&name);
+        for (k, v) in attrs {
+            xml.push(' ');
+            xml.push_str(&xml_name(k));
+            xml.push_str("=\"");
+            escape_attr(v, &mut xml);
+            xml.push('"');
+        }
+        match text {
+            Some(t) => {
+                xml.push('>');
+                escape_text(t, &mut xml);
+                xml.push_str("</");
+                xml.push_str(&name);
+                xml.push('>');
+            }
+            None => xml.push_str("/>"),
+        }
+        self.elements.push(DetailElement { name, xml });
+    }
+
+    /// Replaces the children named `name` with one new element (appended if none existed,
+    /// in place of the first one otherwise).
+    pub fn set_element(&mut self, name: &str, attrs: &[(&str, &str)], text: Option<&str>) {
+        let at = self.elements.iter().position(|e| e.name == name);
+        self.remove(name);
+        self.push_element(name, attrs, text);
+        if let Some(i) = at {
+            if let Some(new) = self.elements.pop() {
+                self.elements.insert(i.min(self.elements.len()), new);
+            }
+        }
+    }
+
+    /// Appends the children of `other`.
+    pub(crate) fn append(&mut self, mut other: Detail) {
+        self.elements.append(&mut other.elements);
+    }
+
+    /// Appends a child known to be well-formed (sliced from a parsed document).
+    pub(crate) fn push_verbatim(&mut self, e: DetailElement) {
+        self.elements.push(e);
+    }
+
+    /// The detail's inner XML: every child, concatenated.
+    pub fn inner_xml(&self) -> String {
+        let mut s = String::with_capacity(self.elements.iter().map(|e| e.xml.len()).sum());
+        for e in &self.elements {
+            s.push_str(&e.xml);
+        }
+        s
+    }
+
+    /// Parses inner XML (the children of a `<detail>`), as carried in TAK protocol's
+    /// `xmlDetail`.
+    pub fn from_inner_xml(inner: &str) -> Result<Detail> {
+        let wrapped = format!("<detail>{inner}</detail>");
+        let doc = roxmltree::Document::parse_with_options(&wrapped, parse_options())
+            .map_err(|e| Error::Cot(format!("detail XML is not well-formed: {e}")))?;
+        Ok(Detail::from_node(&wrapped, doc.root_element()))
+    }
+
+    /// Collects the children of a parsed `<detail>` node, slicing their source text.
+    pub(crate) fn from_node(source: &str, node: roxmltree::Node<'_, '_>) -> Detail {
+        let mut elements = Vec::new();
+        for child in node.children() {
+            if child.is_element() {
+                if let Some(xml) = source.get(child.range()) {
+                    elements.push(DetailElement::verbatim(
+                        child.tag_name().name().to_string(),
+                        xml.to_string(),
+                    ));
+                }
+            } else if child.is_text() {
+                // Keep meaningful text, escaped as it was; drop indentation.
+                if let Some(raw) = source.get(child.range()) {
+                    if !raw.trim().is_empty() {
+                        elements.push(DetailElement::verbatim(String::new(), raw.to_string()));
+                    }
+                }
+            }
+        }
+        Detail { elements }
+    }
+}
+
+/// Keeps the characters of `s` that may appear in an XML name.
+fn xml_name(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inner_xml_round_trips_verbatim() {
+        let inner = r#"<contact callsign="A" endpoint="*:-1:stcp"/><__group name="Cyan" role="Team Member"/><remarks>a &amp; b</remarks><x:y xmlns:x="urn:x"/>"#;
+        let d = Detail::from_inner_xml(inner).unwrap();
+        assert_eq!(d.len(), 4);
+        assert_eq!(d.inner_xml(), inner);
+        assert_eq!(d.element("remarks").unwrap().text().unwrap(), "a & b");
+        assert_eq!(
+            d.element("__group").unwrap().attribute("role").unwrap(),
+            "Team Member"
+        );
+    }
+
+    #[test]
+    fn set_element_replaces_in_place() {
+        let mut d = Detail::from_inner_xml("<a/><b/><c/>").unwrap();
+        d.set_element("b", &[("k", "v")], None);
+        assert_eq!(d.inner_xml(), r#"<a/><b k="v"/><c/>"#);
+        d.set_element("z", &[], Some("t<"));
+        assert_eq!(d.inner_xml(), r#"<a/><b k="v"/><c/><z>t&lt;</z>"#);
+    }
+
+    #[test]
+    fn names_are_sanitised() {
+        let mut d = Detail::new();
+        d.push_element("bad name<", &[("1x", "v")], None);
+        assert_eq!(d.inner_xml(), r#"<badname _1x="v"/>"#);
+        assert!(Detail::from_inner_xml(&d.inner_xml()).is_ok());
+    }
+
+    #[test]
+    fn raw_elements_are_checked() {
+        let mut d = Detail::new();
+        assert!(d.push_raw("<a><b></a>").is_err());
+        assert!(d.push_raw("text").is_err());
+        assert!(d.push_raw("<a/><b/>").is_err());
+        d.push_raw("  <a/> ").unwrap();
+        assert_eq!(d.inner_xml(), "<a/>");
+    }
+}

@@ -1,0 +1,174 @@
+//! CoT timestamps: milliseconds since the Unix epoch, written as
+//! `2026-01-01T00:00:00.000Z` and read in the variants seen in the field.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::error::{Error, Result};
+
+/// A CoT timestamp with millisecond precision (the precision of TAK protocol v1).
+///
+/// ```
+/// use takwire::cot::CotTime;
+/// let t: CotTime = "2026-01-01T12:30:00.250Z".parse().unwrap();
+/// assert_eq!(t.to_string(), "2026-01-01T12:30:00.250Z");
+/// // Variants seen in the field: no fraction, an offset, more digits.
+/// assert_eq!("2026-01-01T13:30:00.25+01:00".parse::<CotTime>().unwrap(), t);
+/// assert_eq!("2026-01-01T12:30:00.250999Z".parse::<CotTime>().unwrap(), t);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct CotTime(i64);
+
+impl CotTime {
+    /// The current time.
+    pub fn now() -> CotTime {
+        let ms = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        CotTime(ms)
+    }
+
+    /// A time from milliseconds since the Unix epoch.
+    pub const fn from_millis(ms: i64) -> CotTime {
+        CotTime(ms)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus a duration (saturating).
+    pub fn plus(self, d: Duration) -> CotTime {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        CotTime(self.0.saturating_add(ms))
+    }
+
+    /// Parses the forms seen in the field: RFC 3339 with `Z` or an offset, with or without
+    /// fractional seconds (any number of digits, truncated to milliseconds), and a local
+    /// form without a zone, which is read as UTC.
+    pub fn parse(s: &str) -> Result<CotTime> {
+        let t = s.trim();
+        let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| {
+            // No zone: treat as UTC.
+            PrimitiveDateTime::parse(t, &NO_ZONE).map(PrimitiveDateTime::assume_utc)
+        });
+        match parsed {
+            Ok(dt) => {
+                let ms = dt.unix_timestamp_nanos().div_euclid(1_000_000);
+                i64::try_from(ms)
+                    .map(CotTime)
+                    .map_err(|_| Error::Cot(format!("time {s:?} is out of range")))
+            }
+            Err(_) => Err(Error::Cot(format!(
+                "invalid time {s:?}: expected e.g. 2026-01-01T00:00:00.000Z"
+            ))),
+        }
+    }
+
+    /// Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` into `out` without allocating.
+    pub fn write_to(self, out: &mut impl fmt::Write) -> fmt::Result {
+        let secs = self.0.div_euclid(1000);
+        let ms = self.0.rem_euclid(1000);
+        match OffsetDateTime::from_unix_timestamp(secs) {
+            Ok(dt) => write!(
+                out,
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                ms
+            ),
+            // Outside the years time supports (±9999): clamp to the nearest end.
+            Err(_) if secs < 0 => out.write_str("0000-01-01T00:00:00.000Z"),
+            Err(_) => out.write_str("9999-12-31T23:59:59.999Z"),
+        }
+    }
+}
+
+const NO_ZONE: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    version = 2,
+    "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+);
+
+impl fmt::Display for CotTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_to(f)
+    }
+}
+
+impl std::str::FromStr for CotTime {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        CotTime::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_milliseconds_and_z() {
+        assert_eq!(
+            CotTime::from_millis(0).to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            CotTime::from_millis(1_767_225_600_123).to_string(),
+            "2026-01-01T00:00:00.123Z"
+        );
+        assert_eq!(
+            CotTime::from_millis(-1).to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            CotTime::from_millis(i64::MAX).to_string(),
+            "9999-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn parses_field_variants() {
+        let base = CotTime::from_millis(1_767_225_600_000);
+        for s in [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00.000Z",
+            "2026-01-01T00:00:00.0Z",
+            "2026-01-01T00:00:00.000000Z",
+            "2026-01-01T00:00:00z",
+            "2026-01-01T02:00:00+02:00",
+            "2025-12-31T19:00:00.000-05:00",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.000",
+            " 2026-01-01T00:00:00.000Z ",
+        ] {
+            assert_eq!(CotTime::parse(s).unwrap(), base, "{s}");
+        }
+        for s in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01",
+            "2026-01-01T25:00:00Z",
+        ] {
+            let e = CotTime::parse(s).unwrap_err().to_string();
+            assert!(e.contains("invalid time"), "{s}: {e}");
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        for ms in [0, 1, 999, 1_767_225_600_123, 4_102_444_799_999] {
+            let t = CotTime::from_millis(ms);
+            assert_eq!(CotTime::parse(&t.to_string()).unwrap(), t);
+        }
+    }
+}

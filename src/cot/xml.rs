@@ -1,0 +1,332 @@
+//! The CoT XML codec: roxmltree to read, a small escaping writer to write.
+//!
+//! Reading refuses DTDs (so no entity expansion attacks) and bounds the number of nodes
+//! per event ([`MAX_NODES`]). Writing produces well-formed, escaped XML; `<detail>` children
+//! are written verbatim as they were read.
+
+use std::fmt::Write as _;
+
+use crate::cot::{CotTime, Detail, Event, Point};
+use crate::error::{Error, Result};
+
+/// The most XML nodes (elements, attributes' owners, text) one event may have.
+pub const MAX_NODES: u32 = 1 << 16;
+
+pub(crate) fn parse_options<'a>() -> roxmltree::ParsingOptions<'a> {
+    roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+        entity_resolver: None,
+    }
+}
+
+/// Parses one `<event>` (an XML declaration and surrounding whitespace are allowed).
+///
+/// Errors name what is wrong: not UTF-8, not well-formed, a missing or invalid attribute.
+/// `uid`, `type`, `time` and `stale` are required; `start` defaults to `time`, `how` and
+/// `version` to empty and `2.0`; a missing `<point>` is an error.
+pub fn parse(bytes: &[u8]) -> Result<Event> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::Cot(format!(
+            "event is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    parse_str(text)
+}
+
+/// [`parse`] for text already known to be UTF-8.
+pub fn parse_str(text: &str) -> Result<Event> {
+    let doc = roxmltree::Document::parse_with_options(text, parse_options())
+        .map_err(|e| Error::Cot(format!("not well-formed XML: {e}")))?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "event" {
+        return Err(Error::Cot(format!(
+            "root element is <{}>, expected <event>",
+            root.tag_name().name()
+        )));
+    }
+    let mut ev = Event {
+        version: String::from("2.0"),
+        uid: String::new(),
+        cot_type: String::new(),
+        how: String::new(),
+        time: CotTime::default(),
+        start: CotTime::default(),
+        stale: CotTime::default(),
+        access: None,
+        qos: None,
+        opex: None,
+        caveat: None,
+        releasable_to: None,
+        extra_attrs: Vec::new(),
+        point: Point::default(),
+        detail: Detail::new(),
+    };
+    let (mut have_uid, mut have_type, mut have_time, mut have_start, mut have_stale) =
+        (false, false, false, false, false);
+    for a in root.attributes() {
+        if a.namespace().is_some() {
+            ev.extra_attrs
+                .push((qualified_attr_name(text, &a), a.value().to_string()));
+            continue;
+        }
+        let v = a.value();
+        match a.name() {
+            "version" => ev.version = v.to_string(),
+            "uid" => {
+                ev.uid = v.to_string();
+                have_uid = true;
+            }
+            "type" => {
+                ev.cot_type = v.to_string();
+                have_type = true;
+            }
+            "how" => ev.how = v.to_string(),
+            "time" => {
+                ev.time = time_attr("time", v)?;
+                have_time = true;
+            }
+            "start" => {
+                ev.start = time_attr("start", v)?;
+                have_start = true;
+            }
+            "stale" => {
+                ev.stale = time_attr("stale", v)?;
+                have_stale = true;
+            }
+            "access" => ev.access = Some(v.to_string()),
+            "qos" => ev.qos = Some(v.to_string()),
+            "opex" => ev.opex = Some(v.to_string()),
+            "caveat" => ev.caveat = Some(v.to_string()),
+            "releasableTo" => ev.releasable_to = Some(v.to_string()),
+            other => ev.extra_attrs.push((other.to_string(), v.to_string())),
+        }
+    }
+    for (have, name) in [
+        (have_uid, "uid"),
+        (have_type, "type"),
+        (have_time, "time"),
+        (have_stale, "stale"),
+    ] {
+        if !have {
+            return Err(Error::Cot(format!("<event> has no {name} attribute")));
+        }
+    }
+    if !have_start {
+        ev.start = ev.time;
+    }
+    let mut have_point = false;
+    for child in root.children().filter(|n| n.is_element()) {
+        match child.tag_name().name() {
+            "point" if !have_point => {
+                ev.point = parse_point(child)?;
+                have_point = true;
+            }
+            "detail" => ev.detail.append(Detail::from_node(text, child)),
+            // Anything else at event level is unusual; keep it in the detail so it is
+            // not lost.
+            _ => {
+                if let Some(xml) = text.get(child.range()) {
+                    ev.detail.push_verbatim(crate::cot::DetailElement::verbatim(
+                        child.tag_name().name().to_string(),
+                        xml.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    if !have_point {
+        return Err(Error::Cot("<event> has no <point>".into()));
+    }
+    Ok(ev)
+}
+
+fn qualified_attr_name(text: &str, a: &roxmltree::Attribute<'_, '_>) -> String {
+    // Recover the prefix as written (`xmlns` declarations are not attributes in roxmltree).
+    text.get(a.range_qname())
+        .map(str::to_string)
+        .unwrap_or_else(|| a.name().to_string())
+}
+
+fn time_attr(name: &str, v: &str) -> Result<CotTime> {
+    CotTime::parse(v).map_err(|e| Error::Cot(format!("{name}: {e}")))
+}
+
+fn parse_point(node: roxmltree::Node<'_, '_>) -> Result<Point> {
+    let num = |name: &str, default: Option<f64>| -> Result<f64> {
+        match node.attribute(name) {
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(n),
+                _ => Err(Error::Cot(format!(
+                    "<point> {name}={v:?} is not a finite number"
+                ))),
+            },
+            None => default.ok_or_else(|| Error::Cot(format!("<point> has no {name} attribute"))),
+        }
+    };
+    Ok(Point {
+        lat: num("lat", None)?,
+        lon: num("lon", None)?,
+        hae: num("hae", Some(crate::cot::UNKNOWN))?,
+        ce: num("ce", Some(crate::cot::UNKNOWN))?,
+        le: num("le", Some(crate::cot::UNKNOWN))?,
+    })
+}
+
+/// Writes `event` as XML into `out` (no declaration, no newline).
+pub fn write(event: &Event, out: &mut String) {
+    out.push_str("<event version=\"");
+    escape_attr(&event.version, out);
+    out.push_str("\" uid=\"");
+    escape_attr(&event.uid, out);
+    out.push_str("\" type=\"");
+    escape_attr(&event.cot_type, out);
+    out.push_str("\" how=\"");
+    escape_attr(&event.how, out);
+    out.push_str("\" time=\"");
+    let _ = event.time.write_to(out);
+    out.push_str("\" start=\"");
+    let _ = event.start.write_to(out);
+    out.push_str("\" stale=\"");
+    let _ = event.stale.write_to(out);
+    out.push('"');
+    for (name, value) in [
+        ("access", &event.access),
+        ("qos", &event.qos),
+        ("opex", &event.opex),
+        ("caveat", &event.caveat),
+        ("releasableTo", &event.releasable_to),
+    ] {
+        if let Some(v) = value {
+            attr(out, name, v);
+        }
+    }
+    for (k, v) in &event.extra_attrs {
+        attr(out, k, v);
+    }
+    out.push_str("><point lat=\"");
+    write_f64(out, event.point.lat);
+    out.push_str("\" lon=\"");
+    write_f64(out, event.point.lon);
+    out.push_str("\" hae=\"");
+    write_f64(out, event.point.hae);
+    out.push_str("\" ce=\"");
+    write_f64(out, event.point.ce);
+    out.push_str("\" le=\"");
+    write_f64(out, event.point.le);
+    out.push_str("\"/>");
+    if event.detail.is_empty() {
+        out.push_str("<detail/>");
+    } else {
+        out.push_str("<detail>");
+        for e in event.detail.iter() {
+            out.push_str(e.xml());
+        }
+        out.push_str("</detail>");
+    }
+    out.push_str("</event>");
+}
+
+fn attr(out: &mut String, name: &str, value: &str) {
+    out.push(' ');
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_attr(value, out);
+    out.push('"');
+}
+
+/// Writes a float so that it reads back to the same value, always with a decimal point
+/// (`9999999.0`, `-33.8568`), never in exponent form.
+pub fn write_f64(out: &mut String, v: f64) {
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    if !out[start..].contains(['.', 'e', 'N', 'i']) {
+        out.push_str(".0");
+    }
+}
+
+/// Escapes text for an attribute value in double quotes. Tabs and newlines are written as
+/// character references so they survive attribute-value normalisation; characters XML 1.0
+/// cannot carry are replaced by U+FFFD.
+pub fn escape_attr(s: &str, out: &mut String) {
+    escape(s, out, true)
+}
+
+/// Escapes element text.
+pub fn escape_text(s: &str, out: &mut String) {
+    escape(s, out, false)
+}
+
+fn escape(s: &str, out: &mut String, attr: bool) {
+    let needs = |c: char| {
+        matches!(c, '&' | '<' | '>' | '"' | '\'')
+            || (c as u32) < 0x20
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    let mut last = 0;
+    for (i, c) in s.char_indices() {
+        if !needs(c) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        last = i + c.len_utf8();
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attr => out.push_str("&quot;"),
+            '\'' if attr => out.push_str("&apos;"),
+            '"' | '\'' => out.push(c),
+            '\t' | '\n' | '\r' if attr => {
+                let _ = write!(out, "&#{};", c as u32);
+            }
+            '\t' | '\n' => out.push(c),
+            '\r' => out.push_str("&#13;"),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out.push_str(&s[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &str, a: bool) -> String {
+        let mut o = String::new();
+        escape(s, &mut o, a);
+        o
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(esc("a&b<c>\"d'", true), "a&amp;b&lt;c&gt;&quot;d&apos;");
+        assert_eq!(esc("a\"b'", false), "a\"b'");
+        assert_eq!(esc("x\ty\nz", true), "x&#9;y&#10;z");
+        assert_eq!(esc("bell\u{7}", true), "bell\u{FFFD}");
+        assert_eq!(esc("ünï", true), "ünï");
+    }
+
+    #[test]
+    fn floats() {
+        let f = |v: f64| {
+            let mut s = String::new();
+            write_f64(&mut s, v);
+            s
+        };
+        assert_eq!(f(9_999_999.0), "9999999.0");
+        assert_eq!(f(-33.8568), "-33.8568");
+        assert_eq!(f(0.0), "0.0");
+        assert_eq!(f(1e-7), "0.0000001");
+        assert_eq!(f(1e21), "1000000000000000000000.0");
+    }
+
+    #[test]
+    fn escaped_values_round_trip() {
+        let mut ev = Event::builder("u<&>\"'\t\n", "a-f-G").build();
+        ev.how = "h\r".into();
+        let back = parse_str(&ev.to_xml()).unwrap();
+        assert_eq!(back, ev);
+    }
+}

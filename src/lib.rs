@@ -1,0 +1,35 @@
+//! # takwire
+//!
+//! A synchronous, threaded TAK client: it speaks Cursor-on-Target (CoT) to TAK Servers,
+//! ATAK/iTAK/WinTAK mesh networks and FreeTAKServer, configured exactly as PyTAK is.
+//!
+//! There is no async runtime: each transport has a blocking reader thread and a writer
+//! thread, joined to the application by bounded channels that drop their oldest item when
+//! full (and count what they drop).
+//!
+//! The modules, bottom up:
+//!
+//! * [`config`]: PyTAK's configuration keys, from code, environment and INI.
+//! * [`url`]: `COT_URL` and `tak://` links.
+//! * [`cot`]: the CoT [`Event`](cot::Event) and its XML codec.
+//! * [`framing`]: splitting byte streams and datagrams into messages.
+//! * [`queue`]: the drop-oldest channels.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod config;
+pub mod cot;
+pub mod error;
+pub mod framing;
+pub mod queue;
+pub mod url;
+
+pub use config::{Config, ConfigBuilder, TakProto};
+pub use cot::{CotTime, Event};
+pub use error::{Error, Result};
+pub use url::{CotUrl, TakUrl};

@@ -140,9 +140,13 @@ pub enum Error {
         feature: &'static str,
     },
 
-    /// The client was shut down or its threads have stopped.
+    /// The client was shut down.
     #[error("the client is shut down")]
     Shutdown,
+
+    /// The client stopped by itself, for the reason given (a fatal error).
+    #[error("the client stopped: {0}")]
+    Stopped(String),
 }
 
 fn suggestion_text(s: &Option<String>) -> String {

@@ -14,6 +14,8 @@
 //! * [`cot`]: the CoT [`Event`](cot::Event) and its XML codec.
 //! * [`framing`]: splitting byte streams and datagrams into messages.
 //! * [`queue`]: the drop-oldest channels.
+//! * [`transport`]: TCP, UDP, log, ... one file per kind of link.
+//! * [`client`]: the [`Client`] that runs a transport's threads.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,14 +24,23 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod client;
 pub mod config;
 pub mod cot;
 pub mod error;
 pub mod framing;
+pub mod proto;
 pub mod queue;
+pub mod stats;
+pub mod transport;
 pub mod url;
+mod util;
+pub mod wire;
 
+pub use client::{Client, EventSender};
 pub use config::{Config, ConfigBuilder, TakProto};
 pub use cot::{CotTime, Event};
 pub use error::{Error, Result};
+pub use stats::Stats;
 pub use url::{CotUrl, TakUrl};
+pub use wire::Outgoing;

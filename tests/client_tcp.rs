@@ -116,3 +116,184 @@ fn refused_connection_is_an_error_without_reconnect() {
         "{e}"
     );
 }
+
+/// Tests that measure this process's memory take this lock, so they do not see each
+/// other's allocations.
+static MEMORY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Resident memory of this process in bytes (Linux).
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+#[test]
+fn write_only_drains_a_chatty_server_and_delivers_nothing() {
+    let _serial = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    let (l, port) = listener();
+    let client = Client::connect(config(&format!("tcp+wo://127.0.0.1:{port}"), &[])).unwrap();
+    let server = accept(&l);
+    let before = rss();
+    let event =
+        Event::position("chatty", "a-f-G", 1.0, 1.0, Duration::from_secs(60)).to_xml() + "\n";
+    let chunk = event.repeat(1000);
+    let mut w = &server;
+    // ~50 MB: the client must read it all (or the write would block) and keep none of it.
+    let rounds = 50 * 1024 * 1024 / chunk.len();
+    for _ in 0..rounds {
+        w.write_all(chunk.as_bytes()).unwrap();
+    }
+    let expected = (rounds * 1000) as u64;
+    let drained = common::wait_for(Duration::from_secs(30), || {
+        (client.stats().discarded == expected).then_some(())
+    });
+    assert!(
+        drained.is_some(),
+        "discarded {} of {expected}",
+        client.stats().discarded
+    );
+    assert!(client.try_recv().is_none(), "+wo must not deliver");
+    let grown = rss().saturating_sub(before);
+    assert!(grown < 40 << 20, "memory grew by {grown} bytes");
+    let s = client.shutdown();
+    assert_eq!(s.received, 0);
+}
+
+#[test]
+fn garbage_half_events_and_a_huge_line_are_skipped() {
+    let _serial = MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    let (l, port) = listener();
+    // No hello: the server never reads, and unread data would turn its close into a reset
+    // (which makes the kernel drop the half event before the client reads it).
+    let client = Client::connect(config(
+        &format!("tcp://127.0.0.1:{port}"),
+        &[("TAKWIRE_MAX_EVENT_SIZE", "65536"), ("PYTAK_NO_HELLO", "1")],
+    ))
+    .unwrap();
+    let server = accept(&l);
+    let mut w = &server;
+    w.write_all(b"\x00\xffrandom garbage\n<html>not cot</html>")
+        .unwrap();
+    // 100 MB with no end tag: skipped while it streams, memory stays bounded.
+    let before = rss();
+    w.write_all(b"<event uid='huge' type='a' time='2026-01-01T00:00:00Z' stale='2026-01-01T00:00:00Z'><point lat='0' lon='0'/><detail><remarks>").unwrap();
+    let filler = vec![b'x'; 1 << 20];
+    for _ in 0..100 {
+        w.write_all(&filler).unwrap();
+    }
+    w.write_all(b"</remarks></detail></event>").unwrap();
+    let good = Event::position("good", "a-f-G", 5.0, 6.0, Duration::from_secs(60));
+    w.write_all(good.to_xml().as_bytes()).unwrap();
+    let got = client.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(got, Some(good));
+    let grown = rss().saturating_sub(before);
+    assert!(grown < 40 << 20, "memory grew by {grown} bytes");
+    assert!(client.stats().malformed >= 2, "{}", client.stats());
+    // Half an event, then the peer closes: counted, and the client reconnects.
+    w.write_all(b"<event uid='cut' type='a'><detail>").unwrap();
+    drop(server);
+    let again = accept(&l);
+    let after = Event::position("after", "a-f-G", 7.0, 8.0, Duration::from_secs(60));
+    (&again).write_all(after.to_xml().as_bytes()).unwrap();
+    assert_eq!(
+        client.recv_timeout(Duration::from_secs(10)).unwrap(),
+        Some(after)
+    );
+    let s = client.shutdown();
+    assert!(s.malformed >= 3 && s.reconnects == 1, "{s}");
+}
+
+#[test]
+fn events_queued_while_down_are_sent_after_reconnect() {
+    let (l, port) = listener();
+    let client = Client::connect(config(
+        &format!("tcp://127.0.0.1:{port}"),
+        &[("PYTAK_NO_HELLO", "1")],
+    ))
+    .unwrap();
+    let first = accept(&l);
+    client
+        .send(Event::position(
+            "one",
+            "a",
+            0.0,
+            0.0,
+            Duration::from_secs(60),
+        ))
+        .unwrap();
+    assert_eq!(read_events(&first, 1)[0].uid, "one");
+    drop(first);
+    // The link is down until we accept again; these wait in the queue.
+    common::wait_for(Duration::from_secs(5), || {
+        (!client.is_connected()).then_some(())
+    });
+    for i in 0..5 {
+        client
+            .send(Event::position(
+                format!("queued-{i}"),
+                "a",
+                0.0,
+                0.0,
+                Duration::from_secs(60),
+            ))
+            .unwrap();
+    }
+    let second = accept(&l);
+    let got: Vec<String> = read_events(&second, 5).into_iter().map(|e| e.uid).collect();
+    assert_eq!(
+        got,
+        (0..5).map(|i| format!("queued-{i}")).collect::<Vec<_>>()
+    );
+    let s = client.shutdown();
+    assert_eq!((s.sent, s.reconnects), (6, 1));
+}
+
+#[test]
+fn shutdown_does_not_hang_on_a_silent_peer() {
+    let (l, port) = listener();
+    let client = Client::connect(config(&format!("tcp://127.0.0.1:{port}"), &[])).unwrap();
+    let _server = accept(&l);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        client.shutdown();
+        drop(client);
+        let _ = tx.send(());
+    });
+    assert!(
+        rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+        "shutdown hung"
+    );
+}
+
+#[test]
+fn a_dead_server_is_retried_in_the_background() {
+    let (l, port) = listener();
+    drop(l);
+    let client = Client::connect(config(&format!("tcp://127.0.0.1:{port}"), &[])).unwrap();
+    // Nothing listens: attempts fail and are counted, the client keeps trying.
+    common::wait_for(Duration::from_secs(5), || {
+        (client.stats().connect_failures >= 3).then_some(())
+    })
+    .expect("no retries");
+    assert!(client.is_running() && !client.is_connected());
+    // Bring the server up: the client connects and sends what was queued.
+    client
+        .send(Event::position(
+            "late",
+            "a",
+            0.0,
+            0.0,
+            Duration::from_secs(60),
+        ))
+        .unwrap();
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let server = accept(&l);
+    let got = read_events(&server, 2);
+    assert_eq!(got[1].uid, "late");
+    client.shutdown();
+}

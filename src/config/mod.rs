@@ -624,7 +624,7 @@ impl Config {
 /// redacted of tokens).
 fn name_key(key: &str, e: Error) -> Error {
     match e {
-        Error::Url { url, reason } => Error::invalid(key, url, reason),
+        Error::Url { url, reason } => Error::invalid(key, url, format!("a valid URL ({reason})")),
         other => other,
     }
 }

@@ -26,7 +26,14 @@ impl<R: Read + Send> Source for StreamSource<R> {
         let n = loop {
             match self.decoder.read_from(&mut self.reader) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other?,
+                Err(e) => {
+                    // The link failed: an event it cut off is reported, not silently lost.
+                    if let Some(cut) = self.decoder.finish() {
+                        deliver(Err(cut));
+                    }
+                    return Err(e);
+                }
+                Ok(n) => break n,
             }
         };
         if n == 0 {

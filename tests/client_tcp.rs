@@ -58,7 +58,7 @@ fn sends_hello_then_events_and_receives() {
     client.send(ev.clone()).unwrap();
     let got = read_events(&server, 2);
     assert_eq!(got[0].cot_type, "t-x-d-d");
-    assert_eq!(got[0].uid, client.config().host_id);
+    assert_eq!(got[0].uid, "takPing");
     assert_eq!(got[1], ev);
 
     let from_server = Event::position("srv", "a-h-G", 3.0, 4.0, Duration::from_secs(60));

@@ -252,3 +252,16 @@ fn oversized_outgoing_event_is_counted_and_the_link_lives() {
     let stats = client.shutdown();
     assert_eq!((stats.sent, stats.failed), (1, 1));
 }
+
+#[test]
+fn empty_datagrams_do_not_end_the_link() {
+    let port = free_udp_port();
+    let client = Client::connect(config(&format!("udp+ro://127.0.0.1:{port}"), &[])).unwrap();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..5 {
+        s.send_to(b"", ("127.0.0.1", port)).unwrap();
+    }
+    let good = ev("after-empty");
+    assert_eq!(deliver(&client, port, &good), good);
+    assert_eq!(client.stats().reconnects, 0);
+}

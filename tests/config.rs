@@ -31,8 +31,9 @@ fn every_default_of_the_spec() {
     assert_eq!(c.multicast_ttl, 1);
     assert!(c.pref_package.is_none());
     assert!(c.marti_cot_uid.is_none());
-    assert!(c.host_id.starts_with("takwire@"));
-    assert_eq!(c.marti_uid(), c.host_id);
+    assert!(c.host_id().starts_with("takwire@"));
+    assert_eq!(c.marti_uid(), c.host_id());
+    assert_eq!(c.hello_uid(), "takPing");
     assert_eq!(c.marti_poll_interval, Duration::from_secs(5));
     assert_eq!(c.marti_poll_seconds_ago, Duration::from_secs(30));
     let t = &c.tls;
@@ -105,7 +106,8 @@ TAKWIRE_CERT_CACHE_DIR = /tmp/certs
     assert!(c.debug && c.fts_compat && c.no_hello);
     assert_eq!(c.sleep, Duration::from_secs(3));
     assert_eq!(c.cot_stale, Duration::from_secs(600));
-    assert_eq!(c.host_id, "gw@box");
+    assert_eq!(c.host_id(), "gw@box");
+    assert_eq!(c.hello_uid(), "gw@box");
     assert_eq!((c.max_out_queue, c.max_in_queue), (10, 20));
     assert_eq!(c.multicast_local_addr.to_string(), "192.168.1.100");
     assert_eq!(c.multicast_ttl, 8);

@@ -41,7 +41,7 @@ pub(crate) fn run(
     let config = &shared.config;
     if !config.no_hello {
         let hello = Outgoing::Event(
-            Event::builder(config.host_id.clone(), "t-x-d-d")
+            Event::builder(config.hello_uid(), "t-x-d-d")
                 .stale_after(config.cot_stale)
                 .build(),
         );

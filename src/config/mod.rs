@@ -167,8 +167,10 @@ pub struct Config {
     pub no_hello: bool,
     /// `COT_STALE`: stale time of events takwire builds.
     pub cot_stale: Duration,
-    /// `COT_HOST_ID`: this client's id (default `takwire@HOSTNAME`).
-    pub host_id: String,
+    /// `COT_HOST_ID`: this client's id, as configured. See [`Config::host_id`].
+    pub cot_host_id: Option<String>,
+    /// The host id in effect (`COT_HOST_ID` or the default), computed once.
+    host_id: String,
     /// `MAX_OUT_QUEUE`: outgoing events buffered before the oldest is dropped.
     pub max_out_queue: usize,
     /// `MAX_IN_QUEUE`: incoming events buffered before the oldest is dropped.
@@ -479,6 +481,17 @@ impl Config {
         self.marti_cot_uid.as_deref().unwrap_or(&self.host_id)
     }
 
+    /// This client's id: `COT_HOST_ID`, else `takwire@HOSTNAME` (PyTAK's `APP@HOSTNAME`).
+    pub fn host_id(&self) -> &str {
+        &self.host_id
+    }
+
+    /// The uid of the hello event: `COT_HOST_ID` when it is set (as PyTAK-based tools send
+    /// it), else `takPing` (as the `pytak` command sends it).
+    pub fn hello_uid(&self) -> &str {
+        self.cot_host_id.as_deref().unwrap_or("takPing")
+    }
+
     /// Builds a config from settings, applying defaults and validating every key.
     pub fn from_settings(s: &Settings) -> Result<Config> {
         const DAY: f64 = 86_400.0;
@@ -582,6 +595,7 @@ impl Config {
             no_hello: b("PYTAK_NO_HELLO")?,
             cot_stale: secs("COT_STALE", DAY * 365.0)?,
             host_id: opt("COT_HOST_ID").unwrap_or_else(default_host_id),
+            cot_host_id: opt("COT_HOST_ID"),
             max_out_queue: queue("MAX_OUT_QUEUE")?,
             max_in_queue: queue("MAX_IN_QUEUE")?,
             multicast_local_addr,

@@ -13,6 +13,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -207,16 +208,20 @@ impl Connector for UdpConnector {
                 let r: UdpSocket = r.into();
                 #[cfg(not(target_os = "linux"))]
                 let _ = r.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+                let closed = Arc::new(AtomicBool::new(false));
+                let flag = closed.clone();
                 (
                     Some(Box::new(UdpSource {
                         socket: r,
                         buf: vec![0; MAX_DATAGRAM + 1],
                         decoder: StreamDecoder::new(self.max),
                         max: self.max,
+                        closed,
                     })),
                     // On Linux, shutting down the read side wakes a blocked recv even on
                     // an unconnected UDP socket (it reports ENOTCONN, which is ignored).
                     Arc::new(move || {
+                        flag.store(true, Ordering::Release);
                         let _ = wake.shutdown(std::net::Shutdown::Read);
                     }),
                 )
@@ -253,17 +258,20 @@ struct UdpSource {
     buf: Vec<u8>,
     decoder: StreamDecoder,
     max: usize,
+    /// Set by the link's closer: an empty read then means the socket was shut down.
+    closed: Arc<AtomicBool>,
 }
 
 impl Source for UdpSource {
     fn receive(&mut self, deliver: &mut MessageSink<'_>) -> io::Result<bool> {
         loop {
-            match self.socket.recv_from(&mut self.buf) {
-                Ok((0, _)) => {
-                    // Linux reports a shut-down socket as an empty read.
-                    return Ok(false);
-                }
-                Ok((n, _from)) => {
+            // `recv`, not `recv_from`: after a shutdown Linux returns an empty read with no
+            // address, which std's `recv_from` treats as a broken invariant and panics on.
+            match self.socket.recv(&mut self.buf) {
+                Ok(0) if self.closed.load(Ordering::Acquire) => return Ok(false),
+                // An empty datagram carries nothing.
+                Ok(0) => continue,
+                Ok(n) => {
                     let datagram = &self.buf[..n];
                     decode_datagram(datagram, self.max, &mut self.decoder, &mut *deliver);
                     return Ok(true);

@@ -297,3 +297,29 @@ fn a_dead_server_is_retried_in_the_background() {
     assert_eq!(got[1].uid, "late");
     client.shutdown();
 }
+
+#[test]
+fn an_immediate_shutdown_still_sends_the_hello_and_the_queue() {
+    // Regression: shutdown before the supervisor thread ran used to skip the first link.
+    for _ in 0..20 {
+        let (l, port) = listener();
+        let client = Client::connect(config(&format!("tcp://127.0.0.1:{port}"), &[])).unwrap();
+        client
+            .send(Event::position(
+                "queued",
+                "a",
+                0.0,
+                0.0,
+                Duration::from_secs(60),
+            ))
+            .unwrap();
+        let stats = client.shutdown();
+        let server = accept(&l);
+        let got = read_events(&server, 2);
+        assert_eq!(
+            (got[0].uid.as_str(), got[1].uid.as_str()),
+            ("takPing", "queued")
+        );
+        assert_eq!(stats.sent, 1);
+    }
+}

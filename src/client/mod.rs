@@ -154,8 +154,18 @@ impl Client {
             connected: AtomicBool::new(false),
             writer_active: AtomicBool::new(false),
         });
-        if first.is_none() {
-            Counters::add(&shared.counters.connect_failures, 1);
+        match &first {
+            // Register the first link now, so a shutdown that comes before the supervisor
+            // thread runs still waits for its writer and can close it.
+            Some(link) => {
+                if let Ok(mut c) = shared.closer.lock() {
+                    *c = Some(link.closer.clone());
+                }
+                shared
+                    .writer_active
+                    .store(link.sink.is_some(), Ordering::Release);
+            }
+            None => Counters::add(&shared.counters.connect_failures, 1),
         }
         let sup_shared = shared.clone();
         let handle = std::thread::Builder::new()

@@ -23,9 +23,12 @@ pub(crate) fn run(shared: &Arc<Shared>, mut connector: Box<dyn Connector>, first
     if next.is_none() && shared.sleep_unless_stopped(backoff.next_delay()) {
         return;
     }
-    while !shared.stopping() {
+    loop {
+        // A link already made (the first one) runs even if shutdown has begun, so its
+        // hello and whatever was queued still go out.
         let link = match next.take() {
             Some(link) => link,
+            None if shared.stopping() => return,
             None => match connector.connect() {
                 Ok(link) => link,
                 Err(e) => {

@@ -137,11 +137,12 @@ fn run_link(shared: &Arc<Shared>, link: Link) -> Option<io::Error> {
         }
     };
     if shared.stopping() {
-        // Let the writer drain the queue before the link is cut.
-        drop(link_over_tx);
+        // The writer sees the shutdown and drains the queue; `link_over` stays open until it
+        // is done, or it might take that way out first and skip the drain.
         if let Some(w) = writer {
             let _ = w.join();
         }
+        drop(link_over_tx);
         closer();
     } else {
         closer();

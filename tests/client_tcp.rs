@@ -323,3 +323,79 @@ fn an_immediate_shutdown_still_sends_the_hello_and_the_queue() {
         assert_eq!(stats.sent, 1);
     }
 }
+
+/// Arrival times of `n` events read from `s`.
+fn arrival_times(s: &TcpStream, n: usize) -> Vec<std::time::Instant> {
+    let mut r = BufReader::new(s);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    while out.len() < n {
+        line.clear();
+        assert!(r.read_line(&mut line).unwrap() > 0, "closed early");
+        if !line.trim().is_empty() {
+            out.push(std::time::Instant::now());
+        }
+    }
+    out
+}
+
+#[test]
+fn pytak_sleep_spaces_transmissions() {
+    let (l, port) = listener();
+    let client = Client::connect(config(
+        &format!("tcp://127.0.0.1:{port}"),
+        &[("PYTAK_SLEEP", "0.4"), ("PYTAK_NO_HELLO", "1")],
+    ))
+    .unwrap();
+    let server = accept(&l);
+    for i in 0..3 {
+        client
+            .send(Event::position(
+                format!("s{i}"),
+                "a",
+                0.0,
+                0.0,
+                Duration::from_secs(60),
+            ))
+            .unwrap();
+    }
+    let t = arrival_times(&server, 3);
+    for w in t.windows(2) {
+        // A lower bound only: a busy machine can make gaps longer, never shorter.
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(350),
+            "gap {:?}",
+            w[1] - w[0]
+        );
+    }
+    client.shutdown();
+}
+
+#[test]
+fn fts_compat_sleeps_whole_random_seconds_and_still_delivers() {
+    let (l, port) = listener();
+    let client = Client::connect(config(
+        &format!("tcp://127.0.0.1:{port}"),
+        &[("FTS_COMPAT", "1"), ("PYTAK_NO_HELLO", "1")],
+    ))
+    .unwrap();
+    let server = accept(&l);
+    for i in 0..3 {
+        client
+            .send(Event::position(
+                format!("f{i}"),
+                "a",
+                0.0,
+                0.0,
+                Duration::from_secs(60),
+            ))
+            .unwrap();
+    }
+    // PyTAK's FTS_COMPAT waits int(5 * random()) seconds: 0 to 4 whole seconds per event.
+    let got = read_events(&server, 3);
+    assert_eq!(
+        got.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
+        ["f0", "f1", "f2"]
+    );
+    client.shutdown();
+}

@@ -72,11 +72,14 @@ pub(crate) fn run(
                     }
                     Written::Ok | Written::Skipped => {}
                 }
-                if shared.out_rx.is_empty() && w.flush().is_err() {
+                // Flush when the queue runs empty (batching under load), and before a pause:
+                // a transmission must be on the wire before the writer sleeps.
+                let pause = pause(shared);
+                if (shared.out_rx.is_empty() || pause.is_some()) && w.flush().is_err() {
                     closer();
                     return;
                 }
-                if let Some(d) = pause(shared) {
+                if let Some(d) = pause {
                     select! {
                         recv(shared.stop_rx) -> _ => {},
                         recv(link_over) -> _ => return,

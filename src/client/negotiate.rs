@@ -88,7 +88,9 @@ impl LinkFormat {
     }
 
     /// The reader got an XML event. Returns true if it was a negotiation event this link
-    /// consumed (not to be delivered to the application).
+    /// consumed (not to be delivered to the application): an offer while no decision is
+    /// made, a response to the request. Once decided, such events are ordinary events (a
+    /// server relaying another client's traffic may carry them).
     pub(crate) fn on_xml_event(&self, event: &Event) -> bool {
         if !self.negotiating {
             return false;
@@ -97,21 +99,17 @@ impl LinkFormat {
             return false;
         };
         let mut state = self.state();
-        match c {
-            ControlEvent::Support { uid, versions } => {
-                if *state != State::Waiting {
-                    log::debug!("TAK protocol: ignoring a repeated offer");
-                } else if versions.contains(&control::VERSION) {
+        match (c, *state) {
+            (ControlEvent::Support { uid, versions }, State::Waiting) => {
+                if versions.contains(&control::VERSION) {
                     log::info!(
                         "TAK protocol: the server offers {versions:?}; requesting version 1"
                     );
                     *state = State::Requested;
+                    let request = control::request(&uid, control::VERSION);
                     if self
                         .to_writer
-                        .try_send(ToWriter::Request(Box::new(control::request(
-                            &uid,
-                            control::VERSION,
-                        ))))
+                        .try_send(ToWriter::Request(Box::new(request)))
                         .is_err()
                     {
                         *state = State::Done;
@@ -124,25 +122,24 @@ impl LinkFormat {
                 }
                 true
             }
-            ControlEvent::Response { accepted, .. } => {
-                if *state == State::Requested {
-                    if accepted {
-                        log::info!(
-                            "TAK protocol: the server accepted version 1; switching to protobuf"
-                        );
-                        self.format.set(Format::Proto);
-                    } else {
-                        log::info!("TAK protocol: the server declined version 1; staying with XML");
-                    }
-                    *state = State::Done;
-                    let _ = self.to_writer.try_send(ToWriter::Settled);
-                } else {
-                    log::debug!("TAK protocol: ignoring a response to no request");
-                }
+            (ControlEvent::Support { .. }, State::Requested) => {
+                log::debug!("TAK protocol: ignoring a repeated offer");
                 true
             }
-            // Requests are for servers; deliver it like any event.
-            ControlEvent::Request { .. } => false,
+            (ControlEvent::Response { accepted, .. }, State::Requested) => {
+                if accepted {
+                    log::info!(
+                        "TAK protocol: the server accepted version 1; switching to protobuf"
+                    );
+                    self.format.set(Format::Proto);
+                } else {
+                    log::info!("TAK protocol: the server declined version 1; staying with XML");
+                }
+                *state = State::Done;
+                let _ = self.to_writer.try_send(ToWriter::Settled);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -188,8 +185,8 @@ mod tests {
         let l = LinkFormat::negotiated();
         assert_eq!(l.cell().get(), Format::Xml);
         assert!(!l.on_xml_event(&Event::hello(control::RESPONSE_TIMEOUT)));
-        // A response before any request is consumed and changes nothing.
-        assert!(l.on_xml_event(&response(true)));
+        // A response before any request is not one for this link: delivered, no change.
+        assert!(!l.on_xml_event(&response(true)));
         assert_eq!(l.cell().get(), Format::Xml);
         assert!(l.on_xml_event(&offer(vec![1])));
         let Ok(ToWriter::Request(req)) = l.writer_rx().try_recv() else {
@@ -206,6 +203,10 @@ mod tests {
         assert!(l.writer_rx().try_recv().is_err(), "one request per link");
         assert!(l.on_xml_event(&response(true)));
         assert!(matches!(l.writer_rx().try_recv(), Ok(ToWriter::Settled)));
+        assert_eq!(l.cell().get(), Format::Proto);
+        // Decided: further control events are ordinary events.
+        assert!(!l.on_xml_event(&offer(vec![1])));
+        assert!(!l.on_xml_event(&response(false)));
         assert_eq!(l.cell().get(), Format::Proto);
     }
 

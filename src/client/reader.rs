@@ -35,11 +35,12 @@ pub(crate) fn run(
 
 fn handle(shared: &Shared, format: &LinkFormat, m: Result<Message<'_>, FrameError>, discard: bool) {
     let c = &shared.counters;
+    let mut xml = false;
     let result = match m {
         Ok(msg) => {
-            let tak = matches!(msg, Message::Tak(_));
+            xml = matches!(msg, Message::Xml(_));
             let decoded = wire::decode_inbound(msg).map_err(|e| e.to_string());
-            if tak && decoded.is_ok() {
+            if !xml && decoded.is_ok() {
                 format.on_tak_message();
             }
             decoded
@@ -48,7 +49,8 @@ fn handle(shared: &Shared, format: &LinkFormat, m: Result<Message<'_>, FrameErro
     };
     match result {
         Ok(Inbound::Event(event)) => {
-            if format.on_xml_event(&event) {
+            // Negotiation happens in XML, before any switch.
+            if xml && format.on_xml_event(&event) {
                 Counters::add(&c.control, 1);
                 return;
             }

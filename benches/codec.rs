@@ -37,7 +37,8 @@ fn measure(events: usize, time: Duration, mut f: impl FnMut()) -> f64 {
     }
     let start = Instant::now();
     let mut rounds = 0u64;
-    while start.elapsed() < time {
+    // At least one round, so a smoke run exercises every codec.
+    while rounds == 0 || start.elapsed() < time {
         f();
         rounds += 1;
     }
@@ -46,10 +47,15 @@ fn measure(events: usize, time: Duration, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; a number is the time per measurement in seconds.
-    let secs: f64 = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(1.0);
+    // Without `--bench` (`cargo test --all-targets` runs this too) it is a quick smoke run
+    // of each codec, and its figures mean nothing.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let secs: f64 = if args.iter().any(|a| a == "--bench") {
+        args.iter().find_map(|a| a.parse().ok()).unwrap_or(1.0)
+    } else {
+        println!("smoke run (use `cargo bench --bench codec` for figures)");
+        0.0
+    };
     let time = Duration::from_secs_f64(secs);
     let events = corpus();
     assert!(!events.is_empty(), "no corpus");

@@ -5,6 +5,8 @@
 //! panics here: a payload that slipped past the structural check into quick-protobuf's
 //! reader would show up.
 
+#![cfg(feature = "proto")]
+
 mod common;
 mod common_proto;
 

@@ -8,6 +8,8 @@
 //! * One TCP connection carrying XML, protobuf and XML, with control messages and bad
 //!   frames among them; bad datagrams to a UDP receiver.
 
+#![cfg(feature = "proto")]
+
 mod common;
 mod common_proto;
 

@@ -34,6 +34,8 @@
 //! * It re-serialises `xmlDetail` with ElementTree (quotes, escapes and character
 //!   references differ), which the canonical comparison ignores.
 
+#![cfg(feature = "proto")]
+
 mod common;
 mod common_proto;
 

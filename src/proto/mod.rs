@@ -143,3 +143,40 @@ pub(crate) fn disabled() -> Error {
 
 /// Whether this build can encode and decode TAK protocol version 1.
 pub const ENABLED: bool = cfg!(feature = "proto");
+
+#[cfg(all(test, not(feature = "proto")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_the_feature_every_entry_point_says_so() {
+        let ev = Event::hello(std::time::Duration::from_secs(1));
+        let err = encode_event(&ev, &mut Vec::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::FeatureDisabled {
+                    feature: "proto",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            decode(&[])
+                .unwrap_err()
+                .to_string()
+                .contains("`proto` feature")
+        );
+        let config = crate::Config::builder()
+            .set("COT_URL", "udp+wo://127.0.0.1:6969")
+            .set("TAK_PROTO", "1")
+            .build()
+            .unwrap();
+        let err = crate::Client::connect(config).unwrap_err().to_string();
+        assert!(
+            err.contains("TAK_PROTO=1") && err.contains("`proto` feature"),
+            "{err}"
+        );
+    }
+}

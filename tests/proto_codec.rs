@@ -242,6 +242,22 @@ fn bad_payloads_are_errors_that_say_why() {
 }
 
 #[test]
+fn unknown_fields_from_newer_schemas_are_skipped() {
+    // TAK Server's variants add submissionTime/creationTime (varints) to CotEvent (16, 17)
+    // or TakMessage (3, 4); a later field could be anything. None of it stops decoding.
+    let event = [
+        minimal_fields(),
+        vec![0x80, 0x01, 0x05, 0x88, 0x01, 0x06],
+        [&[0xa2, 0x01, 0x06][..], b"future"].concat(),
+        vec![0xa5, 0x01, 1, 2, 3, 4],
+    ]
+    .concat();
+    let msg = [message_with_event(&event), vec![0x18, 0x07, 0x20, 0x08]].concat();
+    let e = decode_event(&msg).unwrap();
+    assert_eq!((e.uid.as_str(), e.cot_type.as_str()), ("uid-1", "a-f-G"));
+}
+
+#[test]
 fn control_only_message_is_its_own_payload() {
     // TakMessage { takControl { minProtoVersion: 1, maxProtoVersion: 1, contactUid: "ANDROID-1" } }
     let control = [vec![0x08, 0x01, 0x10, 0x01], string_field(3, b"ANDROID-1")].concat();

@@ -13,6 +13,7 @@
 //! * [`url`]: `COT_URL` and `tak://` links.
 //! * [`cot`]: the CoT [`Event`](cot::Event) and its XML codec.
 //! * [`framing`]: splitting byte streams and datagrams into messages.
+//! * [`proto`]: TAK protocol version 1 (protobuf), its negotiation and conversion.
 //! * [`queue`]: the drop-oldest channels.
 //! * [`transport`]: TCP, UDP, log, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.

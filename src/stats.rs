@@ -16,6 +16,9 @@ pub struct Counters {
     pub malformed: AtomicU64,
     /// Outgoing events that could not be encoded or were refused by the peer.
     pub failed: AtomicU64,
+    /// Protocol control messages read and consumed (TAK protocol negotiation events on a
+    /// TAK_PROTO=1 stream link, TAK protocol `TakControl` messages without an event).
+    pub control: AtomicU64,
     /// Connections made after the first one.
     pub reconnects: AtomicU64,
     /// Connection attempts that failed.
@@ -45,6 +48,9 @@ pub struct Stats {
     pub malformed: u64,
     /// Outgoing events that could not be encoded or were refused by the peer.
     pub failed: u64,
+    /// Protocol control messages consumed: TAK protocol negotiation events (TAK_PROTO=1 on a
+    /// stream link) and `TakControl` messages without an event. Not delivered as events.
+    pub control: u64,
     /// Reconnections.
     pub reconnects: u64,
     /// Failed connection attempts.
@@ -63,6 +69,7 @@ impl Counters {
             discarded: get(&self.discarded),
             malformed: get(&self.malformed),
             failed: get(&self.failed),
+            control: get(&self.control),
             reconnects: get(&self.reconnects),
             connect_failures: get(&self.connect_failures),
         }
@@ -74,7 +81,7 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sent={} received={} dropped_out={} dropped_in={} discarded={} malformed={} failed={} reconnects={} connect_failures={}",
+            "sent={} received={} dropped_out={} dropped_in={} discarded={} malformed={} failed={} control={} reconnects={} connect_failures={}",
             self.sent,
             self.received,
             self.dropped_out,
@@ -82,6 +89,7 @@ impl fmt::Display for Stats {
             self.discarded,
             self.malformed,
             self.failed,
+            self.control,
             self.reconnects,
             self.connect_failures
         )

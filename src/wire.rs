@@ -93,10 +93,32 @@ impl Encoder {
     }
 }
 
-/// Decodes one inbound message into an event.
+/// Decodes one inbound message into an event. A TAK protocol message that holds only a
+/// `TakControl` is an error here; [`decode_inbound`] tells it apart.
 pub fn decode(msg: Message<'_>) -> Result<Event> {
     match msg {
         Message::Xml(x) => xml::parse(x),
         Message::Tak(p) => crate::proto::decode_event(p),
+    }
+}
+
+/// What an inbound message holds.
+#[allow(clippy::large_enum_variant)] // one per message, handed straight on
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    /// A CoT event, from XML or TAK protocol.
+    Event(Event),
+    /// A TAK protocol `TakControl` without an event.
+    Control(crate::proto::Control),
+}
+
+/// Decodes one inbound message: an event, or a TAK protocol control message.
+pub fn decode_inbound(msg: Message<'_>) -> Result<Inbound> {
+    match msg {
+        Message::Xml(x) => xml::parse(x).map(Inbound::Event),
+        Message::Tak(p) => Ok(match crate::proto::decode(p)? {
+            crate::proto::Payload::Event(e) => Inbound::Event(e),
+            crate::proto::Payload::Control(c) => Inbound::Control(c),
+        }),
     }
 }

@@ -23,6 +23,7 @@
 //! ```
 
 mod backoff;
+mod negotiate;
 mod reader;
 mod supervisor;
 mod writer;
@@ -119,6 +120,12 @@ impl Client {
 
     /// Starts a client over a transport of your own (or a test transport).
     pub fn with_connector(config: Config, mut connector: Box<dyn Connector>) -> Result<Client> {
+        if config.tak_proto == crate::config::TakProto::Protobuf && !crate::proto::ENABLED {
+            return Err(Error::FeatureDisabled {
+                what: "TAK_PROTO=1 (TAK protocol version 1, protobuf)".into(),
+                feature: "proto",
+            });
+        }
         if config.debug {
             log::debug!("takwire client for {}", connector.describe());
         }

@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use crossbeam_channel::select;
 
+use crate::client::negotiate::LinkFormat;
 use crate::client::{Backoff, Shared, reader, writer};
 use crate::config::TakProto;
 use crate::stats::Counters;
 use crate::transport::{Connector, Link, is_fatal};
-use crate::wire::{Format, FormatCell};
+use crate::url::Scheme;
+use crate::wire::Format;
 
 /// Runs until shutdown, or until a link fails that is not to be made again.
 pub(crate) fn run(shared: &Arc<Shared>, mut connector: Box<dyn Connector>, first: Option<Link>) {
@@ -98,10 +100,15 @@ fn run_link(shared: &Arc<Shared>, link: Link) -> Option<io::Error> {
         *c = Some(closer.clone());
     }
     shared.connected.store(true, Ordering::Release);
-    let format = FormatCell::new(forced_format.unwrap_or(match shared.config.tak_proto {
-        TakProto::Xml => Format::Xml,
-        TakProto::Protobuf => Format::Proto,
-    }));
+    // TAK_PROTO=1 on a streaming link (tcp, tls) starts in XML and negotiates, as TAK
+    // Server expects; elsewhere (UDP mesh, forced formats) the format is fixed.
+    let streaming = matches!(shared.config.cot_url.scheme(), Scheme::Tcp | Scheme::Tls);
+    let format = Arc::new(match (forced_format, shared.config.tak_proto) {
+        (Some(f), _) => LinkFormat::fixed(f),
+        (None, TakProto::Xml) => LinkFormat::fixed(Format::Xml),
+        (None, TakProto::Protobuf) if streaming && sink.is_some() => LinkFormat::negotiated(),
+        (None, TakProto::Protobuf) => LinkFormat::fixed(Format::Proto),
+    });
     // Dropping `link_over_tx` tells the writer this link is finished.
     let (link_over_tx, link_over_rx) = crossbeam_channel::bounded::<()>(0);
     let (writer_exit_tx, writer_exit_rx) = crossbeam_channel::bounded::<()>(0);

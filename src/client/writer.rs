@@ -5,12 +5,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 
+use crate::client::negotiate::{LinkFormat, ToWriter};
 use crate::client::{DRAIN_TIMEOUT, Shared};
 use crate::cot::Event;
+use crate::proto::control::RESPONSE_TIMEOUT;
 use crate::stats::Counters;
 use crate::transport::{Closer, Sink};
 use crate::util::{log_sparingly, random_unit};
-use crate::wire::{Encoder, FormatCell, Outgoing};
+use crate::wire::{Encoder, Format, FormatCell, Outgoing};
 
 /// PyTAK's FTS_COMPAT sleeps a random whole number of seconds below this.
 const FTS_SLEEP_MAX: f64 = 5.0;
@@ -25,19 +27,24 @@ enum Written {
 
 /// Writes until the link is over (`link_over` disconnects), it fails, or shutdown (then the
 /// queue is drained for up to [`DRAIN_TIMEOUT`]).
+///
+/// On a link that negotiates TAK protocol, the reader may ask for a request to be sent: the
+/// writer sends it and then holds everything else until the reader reports the response,
+/// giving the link up if none comes within [`RESPONSE_TIMEOUT`].
 pub(crate) fn run(
     shared: &Shared,
     mut sink: Box<dyn Sink>,
-    format: &FormatCell,
+    format: &LinkFormat,
     link_over: &Receiver<()>,
     closer: &Closer,
 ) {
     let mut w = Writer {
         shared,
         sink: sink.as_mut(),
-        format,
+        format: format.cell(),
         enc: Encoder::default(),
     };
+    let control = format.writer_rx();
     let config = &shared.config;
     if !config.no_hello {
         let hello = Outgoing::Event(
@@ -61,8 +68,49 @@ pub(crate) fn run(
         closer();
         return;
     }
+    // Set while a TAK protocol request waits for its response: until then, send nothing.
+    let mut awaiting: Option<Instant> = None;
     loop {
+        if let Some(deadline) = awaiting {
+            select! {
+                recv(control) -> msg => {
+                    if let Ok(ToWriter::Settled) = msg {
+                        awaiting = None;
+                    }
+                }
+                recv(link_over) -> _ => return,
+                recv(shared.stop_rx) -> _ => {
+                    // Queued events can go once the format is known; wait briefly for it.
+                    let limit = Instant::now() + DRAIN_TIMEOUT;
+                    if let Ok(ToWriter::Settled) = control.recv_deadline(limit.min(deadline)) {
+                        w.drain();
+                    }
+                    return;
+                }
+                default(deadline.saturating_duration_since(Instant::now())) => {
+                    log::warn!(
+                        "TAK protocol: no response to the protocol request within {} s; dropping the link",
+                        RESPONSE_TIMEOUT.as_secs()
+                    );
+                    closer();
+                    return;
+                }
+            }
+            continue;
+        }
         select! {
+            recv(control) -> msg => {
+                if let Ok(ToWriter::Request(request)) = msg {
+                    match w.write_control(*request) {
+                        Written::LinkFailed => {
+                            closer();
+                            return;
+                        }
+                        Written::Ok => awaiting = Some(Instant::now() + RESPONSE_TIMEOUT),
+                        Written::Skipped => {}
+                    }
+                }
+            }
             recv(shared.out_rx) -> item => {
                 let Ok(item) = item else { return };
                 match w.write(item, true) {
@@ -153,6 +201,25 @@ impl Writer<'_> {
                         *p = Some(item);
                     }
                 }
+                Written::LinkFailed
+            }
+        }
+    }
+
+    /// Sends a TAK protocol negotiation event, in XML whatever the format, and flushes it.
+    fn write_control(&mut self, request: Event) -> Written {
+        let item = Outgoing::Event(request);
+        let sent = match self.enc.encode(&item, Format::Xml) {
+            Ok(msg) => self.sink.send(msg),
+            Err(e) => {
+                log::warn!("TAK protocol: cannot encode the protocol request: {e}");
+                return Written::Skipped;
+            }
+        };
+        match sent.and_then(|()| self.sink.flush()) {
+            Ok(()) => Written::Ok,
+            Err(e) => {
+                log::warn!("TAK protocol: sending the protocol request failed: {e}");
                 Written::LinkFailed
             }
         }

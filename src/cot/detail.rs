@@ -167,6 +167,13 @@ impl Detail {
         }
     }
 
+    /// Removes and returns the last child named `name`.
+    #[cfg_attr(not(feature = "proto"), allow(dead_code))]
+    pub(crate) fn take_last(&mut self, name: &str) -> Option<DetailElement> {
+        let i = self.elements.iter().rposition(|e| e.name == name)?;
+        Some(self.elements.remove(i))
+    }
+
     /// Appends the children of `other`.
     pub(crate) fn append(&mut self, mut other: Detail) {
         self.elements.append(&mut other.elements);

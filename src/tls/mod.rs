@@ -174,6 +174,9 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
                 .map_err(|e| tls_error(identity::CERT_KEY, cert, e.to_string()))?
         }
         None => {
+            if tls.client_key.is_some() {
+                log::warn!("PYTAK_TLS_CLIENT_KEY is set without PYTAK_TLS_CLIENT_CERT: ignored");
+            }
             log::info!("no PYTAK_TLS_CLIENT_CERT: connecting without a client certificate");
             builder.with_no_client_auth()
         }
@@ -291,6 +294,10 @@ pub fn describe(e: &rustls::Error) -> String {
             };
             format!("the server's certificate was rejected: {e}{hint}")
         }
+        rustls::Error::InvalidMessage(m) => format!(
+            "the server sent something that is not TLS ({m:?}): is this a plain TCP port \
+             (use tcp://)?"
+        ),
         rustls::Error::PeerIncompatible(p) => {
             format!("the server has nothing in common with takwire's TLS settings: {p:?}")
         }

@@ -103,7 +103,7 @@ impl TlsConnector {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     let _ = conn.write_tls(&mut io);
-                    Err(Error::Tls(format!("{}: {}", self.url, tls::describe(&e))))
+                    Err(self.handshake_error("after the TLS handshake", TlsFailure::io(e)))
                 }
             },
             Err(e)
@@ -118,9 +118,16 @@ impl TlsConnector {
         }
     }
 
+    /// A failed handshake: [`Error::Tls`] when trying again cannot help (certificates,
+    /// nothing in common), else [`Error::Io`] so the client retries with backoff.
     fn handshake_error(&self, what: &str, e: io::Error) -> Error {
         if let Some(t) = tls::tls_error_of(&e) {
-            return Error::Tls(format!("{what} with {}: {}", self.url, tls::describe(t)));
+            let text = format!("{what} with {}: {}", self.url, tls::describe(t));
+            return if tls::is_fatal(t) {
+                Error::Tls(text)
+            } else {
+                Error::io(text, e)
+            };
         }
         let context = match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {

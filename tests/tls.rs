@@ -1267,3 +1267,91 @@ fn a_plain_tcp_port_is_reported_and_retried() {
     assert!(client.is_running() && !client.is_connected());
     client.shutdown();
 }
+
+/// Both directions at once, with events larger than a TLS record, while the server rolls
+/// its keys (TLS 1.3 KeyUpdate: the client's reader must answer it, in order with the
+/// writer's records).
+#[test]
+fn full_duplex_echo_with_key_update() {
+    const N: usize = 300;
+    let pki = Pki::new();
+    let srv = server(
+        &pki.server,
+        None,
+        Auth::Require(&pki.ca),
+        &[&rustls::version::TLS13],
+    );
+    let client = Client::connect(config(
+        &srv.url("tls"),
+        &with(
+            mtls(&pki),
+            &[
+                ("PYTAK_NO_HELLO", "1"),
+                ("MAX_OUT_QUEUE", "1000"),
+                ("MAX_IN_QUEUE", "1000"),
+            ],
+        ),
+    ))
+    .unwrap();
+    let mut s = srv.next().unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut line = Vec::new();
+        let mut lines = 0;
+        while lines < N {
+            let n = s.read(&mut buf).expect("server read");
+            assert!(n > 0, "client closed after {lines} events");
+            for &b in &buf[..n] {
+                line.push(b);
+                if b == b'\n' {
+                    s.write_all(&line).unwrap();
+                    line.clear();
+                    lines += 1;
+                    if lines == N / 2 {
+                        s.conn.refresh_traffic_keys().unwrap();
+                    }
+                }
+            }
+            s.flush().unwrap();
+        }
+        s
+    });
+    let remarks = "x".repeat(20_000);
+    let mut sent = Vec::new();
+    for i in 0..N {
+        let xml = pos(&format!("echo-{i}")).to_xml();
+        let big = xml.replace(
+            "<detail/>",
+            &format!("<detail><remarks>{remarks}</remarks></detail>"),
+        );
+        assert_ne!(big, xml, "the event has an empty <detail/> to fill");
+        client.send_raw(big).unwrap();
+        sent.push(format!("echo-{i}"));
+    }
+    let mut got = Vec::new();
+    while got.len() < N {
+        match client.recv_timeout(WAIT).unwrap() {
+            Some(ev) => {
+                let text = ev.detail.element("remarks").and_then(|r| r.text());
+                assert_eq!(text.as_deref(), Some(remarks.as_str()), "{}", ev.uid);
+                got.push(ev.uid)
+            }
+            None => panic!(
+                "only {} of {N} events came back: {:?}",
+                got.len(),
+                client.stats()
+            ),
+        }
+    }
+    assert_eq!(got, sent);
+    let s = echo.join().unwrap();
+    assert_eq!(
+        s.conn.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    let stats = client.shutdown();
+    assert_eq!(
+        (stats.sent, stats.received, stats.reconnects),
+        (N as u64, N as u64, 0)
+    );
+}

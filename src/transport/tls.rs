@@ -1,4 +1,4 @@
-//! `tls://` (alias `ssl://`): CoT over TLS over TCP, with the framing of [`tcp`](super::tcp)
+//! `tls://` (alias `ssl://`): CoT over TLS over TCP, with the framing of [`tcp`]
 //! and the same modifiers (`+wo` reads and discards, `+ro` has no writer).
 //!
 //! One rustls connection serves two threads. The reader blocks on its own handle of the

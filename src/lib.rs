@@ -15,7 +15,8 @@
 //! * [`framing`]: splitting byte streams and datagrams into messages.
 //! * [`proto`]: TAK protocol version 1 (protobuf), its negotiation and conversion.
 //! * [`queue`]: the drop-oldest channels.
-//! * [`transport`]: TCP, UDP, log, ... one file per kind of link.
+//! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
+//! * [`transport`]: TCP, TLS, UDP, log, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
 
 #![forbid(unsafe_code)]
@@ -33,6 +34,8 @@ pub mod framing;
 pub mod proto;
 pub mod queue;
 pub mod stats;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod transport;
 pub mod url;
 mod util;

@@ -10,6 +10,8 @@
 pub mod log;
 pub mod stream;
 pub mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod udp;
 
 use std::io;
@@ -110,7 +112,13 @@ pub fn connector_for(config: &Config) -> Result<Box<dyn Connector>> {
         Scheme::Tcp => Ok(Box::new(tcp::TcpConnector::new(config))),
         Scheme::Udp | Scheme::UdpBroadcast => Ok(Box::new(udp::UdpConnector::new(config)?)),
         Scheme::Log => Ok(Box::new(log::LogConnector::new(config))),
-        Scheme::Tls => Err(not_built("tls://", "tls")),
+        #[cfg(feature = "tls")]
+        Scheme::Tls => Ok(Box::new(tls::TlsConnector::new(config)?)),
+        #[cfg(not(feature = "tls"))]
+        Scheme::Tls => Err(Error::FeatureDisabled {
+            what: "tls:// and ssl://".to_string(),
+            feature: "tls",
+        }),
         Scheme::Marti | Scheme::MartiHttp => Err(not_built("marti://", "marti")),
         Scheme::Ws | Scheme::Wss => Err(not_built("ws:// and wss://", "ws")),
     }

@@ -1,6 +1,6 @@
 //! Sending on a schedule: `takwire send --every`, replay with `--realtime`, `--rate`,
 //! `--loop` and `--retime`, and the stats lines. Timing is checked with lower bounds only
-//! (a loaded machine may be late, never early); `tests/bench/realtime.sh` measures how
+//! (a loaded machine may be late, never early); `tests/bench/realtime_replay.py` measures how
 //! close replay comes to the recording.
 
 mod cli_util;

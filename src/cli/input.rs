@@ -11,8 +11,8 @@ use takwire::framing::{Message, StreamDecoder};
 
 /// What one read step produced.
 pub enum Input {
-    /// A parsed event, with its XML as read when it came as XML (to be forwarded
-    /// verbatim: byte-exact, and no cost of writing it again).
+    /// A parsed event, with its XML as read (put on one line) when it came as XML, to be
+    /// forwarded verbatim: what the user wrote, at no cost of writing it again.
     Event(Box<Event>, Option<Vec<u8>>),
     /// Something that is not an event, with why.
     Bad(String),
@@ -95,8 +95,12 @@ pub fn for_each_event(
             let item = match m {
                 Ok(msg) => match takwire::wire::decode(msg) {
                     Ok(e) => {
+                        // Forwarded as read, on one line (line breaks written so that the
+                        // meaning is unchanged), for receivers that split on lines.
                         let xml = match msg {
-                            Message::Xml(x) => Some(x.to_vec()),
+                            Message::Xml(x) => std::str::from_utf8(x).ok().map(|s| {
+                                takwire::cot::xml::single_line(s).into_owned().into_bytes()
+                            }),
                             Message::Tak(_) => None,
                         };
                         Input::Event(Box::new(e), xml)

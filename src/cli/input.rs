@@ -119,6 +119,10 @@ pub fn for_each_event(
 /// The offset of the first line start after which a JSON line might begin: a line (after
 /// the first byte) whose first non-blank byte is `{`. `None` if there is no `{` at all.
 fn next_json_candidate(buf: &[u8]) -> Option<usize> {
+    // The common case, XML without braces, answered by one memchr.
+    if !buf.contains(&b'{') {
+        return None;
+    }
     let brace = buf.iter().position(|&b| b == b'{')?;
     // The start of the line holding that brace.
     let line = buf[..brace]

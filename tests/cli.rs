@@ -313,3 +313,119 @@ fn help_lists_the_schemes_and_exit_codes() {
         assert!(help.contains(s), "--help lacks {s}");
     }
 }
+
+#[test]
+fn version_and_shell_completions() {
+    let out = run(
+        {
+            let mut c = takwire();
+            c.arg("--version");
+            c
+        },
+        b"",
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("takwire {}", env!("CARGO_PKG_VERSION"))
+    );
+    for (shell, needle) in [
+        ("bash", "_takwire()"),
+        ("zsh", "#compdef takwire"),
+        ("fish", "complete -c takwire"),
+    ] {
+        let mut c = takwire();
+        c.args(["completions", shell]);
+        let out = run(c, b"");
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains(needle), "{shell}");
+        // Subcommands and their flags are completed.
+        for word in ["send", "completions", "tx-file", "format", "every"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+        if shell == "bash" {
+            // The script is valid bash.
+            let check = std::process::Command::new("bash")
+                .arg("-n")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .and_then(|mut p| {
+                    p.stdin.take().unwrap().write_all(script.as_bytes())?;
+                    p.wait_with_output()
+                })
+                .unwrap();
+            assert!(check.status.success(), "{}", text(&check.stderr));
+        }
+    }
+    let mut c = takwire();
+    c.args(["completions", "tcsh"]);
+    let out = run(c, b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("bash"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn every_subcommand_has_examples_in_its_help() {
+    for args in [
+        vec!["--help"],
+        vec!["send", "--help"],
+        vec!["completions", "--help"],
+    ] {
+        let mut c = takwire();
+        c.args(&args);
+        let out = run(c, b"");
+        assert!(out.status.success(), "{args:?}");
+        let help = text(&out.stdout);
+        let examples = help
+            .split("Examples:")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no examples"));
+        let lines: Vec<&str> = examples
+            .lines()
+            .filter(|l| l.trim_start().starts_with("takwire ") || l.contains("| takwire "))
+            .collect();
+        assert!(lines.len() >= 3, "{args:?}: {examples}");
+        // Every example's first word after `takwire` is a subcommand, a flag or a URL.
+        for l in lines {
+            let at = l.find("takwire ").unwrap() + "takwire ".len();
+            let first = l[at..].split_whitespace().next().unwrap_or("");
+            assert!(
+                ["send", "completions"].contains(&first)
+                    || first.starts_with('-')
+                    || first.contains("://"),
+                "{l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn subcommands_and_urls_are_told_apart() {
+    // A URL where a subcommand could be: the pipe mode.
+    let out = run(
+        {
+            let mut c = takwire();
+            c.args(["log://stdout", "--no-hello"]);
+            c
+        },
+        b"",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Pipe-mode flags do not mix with a subcommand.
+    let mut c = takwire();
+    c.args([
+        "--rx-only",
+        "send",
+        "--uid",
+        "x",
+        "--lat",
+        "1",
+        "--lon",
+        "1",
+    ]);
+    let out = run(c, b"");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

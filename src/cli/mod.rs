@@ -7,14 +7,24 @@
 //! | 0 | done: input sent, or stopped by a signal |
 //! | 1 | a runtime failure: the connection failed or the client stopped on an error |
 //! | 2 | a bad command line or configuration (nothing was sent) |
+//!
+//! Each subcommand is a variant of [`Command`] with its own module; adding one is a
+//! variant, a module with a `run(args) -> Exit` and a match arm in [`main`].
 
+mod completions;
+mod filter;
 mod input;
+mod output;
+mod pace;
 mod run;
+mod send;
+mod signals;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, Subcommand};
 use takwire::{Config, ConfigBuilder};
 
 /// Exit codes.
@@ -49,49 +59,54 @@ Every PyTAK key can also be set in the environment or in the INI file (-c), for 
 COT_URL, TAK_PROTO, PYTAK_TLS_CLIENT_CERT, MAX_OUT_QUEUE. Flags beat the environment,
 which beats the INI file.
 
+Input (stdin or --tx-file) may mix CoT XML events, TAK protocol stream frames and JSON
+objects (one per line, the schema of --format json).
+
 Examples:
   takwire log://stdout                          print the hello event and exit
   takwire --rx-only udp://239.2.3.1:6969        print Mesh SA traffic
+  takwire --rx-only --format json --type a-f udp://239.2.3.1:6969   friendly units as JSON
   cat events.xml | takwire tcp://takserver:8087 send every event in a file
+  takwire --tx-file session.xml --realtime --retime tcp://takserver:8087   replay a recording
   takwire --rx-only tcp://a:8087 | takwire --tx-only tcp://b:8087   relay
+  takwire send tcp://takserver:8087 --uid boat-1 --lat 59.91 --lon 10.75 --every 5
+
+Stats (sent, received, dropped, malformed, reconnects, rates) go to stderr on exit, on
+SIGUSR1 and every --stats-every seconds.
 
 Exit codes: 0 done, 1 runtime failure, 2 bad command line or configuration.";
 
 /// takwire: send and receive Cursor-on-Target with TAK servers and devices.
 ///
-/// Events read from stdin (or --tx-file) are sent to URL; events received are written to
-/// stdout, one per line.
+/// Without a subcommand: events read from stdin (or --tx-file) are sent to URL; events
+/// received are written to stdout, one per line.
 #[derive(Debug, Parser)]
-#[command(name = "takwire", version, after_help = AFTER_HELP)]
+#[command(
+    name = "takwire",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
-    #[command(flatten)]
-    pub run: RunArgs,
-}
-
-/// Options of the pipe mode.
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Where to connect (COT_URL). Default: COT_URL from the environment or config,
-    /// else udp+wo://239.2.3.1:6969 (Mesh SA multicast, send only).
-    pub url: Option<String>,
-
-    /// Only receive: do not read stdin.
-    #[arg(long, conflicts_with_all = ["tx_only", "tx_file"])]
-    pub rx_only: bool,
-
-    /// Only send: do not print received events.
-    #[arg(long)]
-    pub tx_only: bool,
-
-    /// Send the events in this file instead of stdin.
-    #[arg(long, value_name = "PATH")]
-    pub tx_file: Option<PathBuf>,
+    /// A subcommand; without one, takwire runs the pipe mode.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
     #[command(flatten)]
-    pub common: Common,
+    pub run: run::RunArgs,
 }
 
-/// Options shared by every mode.
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a position report from flags and send it, once or periodically.
+    Send(Box<send::SendArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+}
+
+/// Options shared by every mode that connects.
 #[derive(Debug, Args, Clone, Default)]
 pub struct Common {
     /// INI configuration file (default: ./config.ini when it exists).
@@ -142,6 +157,10 @@ pub struct Common {
     /// Treat unknown PYTAK_*/TAKWIRE_* keys in the INI file as errors.
     #[arg(long)]
     pub strict_config: bool,
+
+    /// Print the stats line to stderr every S seconds (also on SIGUSR1 and at exit).
+    #[arg(long, value_name = "S", value_parser = positive_seconds)]
+    pub stats_every: Option<f64>,
 }
 
 /// Entry point.
@@ -158,7 +177,22 @@ pub fn main() -> ExitCode {
             .into();
         }
     };
-    run::run(cli.run).into()
+    match cli.command {
+        Some(Command::Send(args)) => send::run(*args),
+        Some(Command::Completions(args)) => completions::run(args),
+        None => run::run(cli.run),
+    }
+    .into()
+}
+
+/// A number of seconds that is finite and above zero.
+pub(crate) fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds above 0 (for example 0.5 or 10)"
+        )),
+    }
 }
 
 /// Builds the configuration: INI section, then environment, then flags (`url` is the
@@ -238,4 +272,34 @@ pub fn init_logging(debug: bool) {
         b.parse_filters(&spec);
     }
     let _ = b.try_init();
+}
+
+/// Connects a client, mapping errors to exit codes: configuration problems are usage
+/// errors (2), everything else a runtime failure (1).
+pub fn connect(config: Config) -> Result<takwire::Client, Exit> {
+    takwire::Client::connect(config).map_err(|e| {
+        eprintln!("takwire: {e}");
+        if matches!(
+            e,
+            takwire::Error::InvalidValue { .. } | takwire::Error::FeatureDisabled { .. }
+        ) {
+            Exit::Usage
+        } else {
+            Exit::Failure
+        }
+    })
+}
+
+/// Builds the configuration and sets up logging, or says what is wrong (exit 2).
+pub fn configure(common: &Common, url: Option<&str>) -> Result<Config, Exit> {
+    match build_config(common, url) {
+        Ok(c) => {
+            init_logging(c.debug);
+            Ok(c)
+        }
+        Err(e) => {
+            eprintln!("takwire: {e}");
+            Err(Exit::Usage)
+        }
+    }
 }

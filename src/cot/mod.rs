@@ -19,6 +19,10 @@
 
 mod build;
 mod detail;
+#[cfg(feature = "json")]
+pub mod geojson;
+#[cfg(feature = "json")]
+pub mod json;
 mod time;
 pub mod xml;
 

@@ -289,6 +289,71 @@ fn escape(s: &str, out: &mut String, attr: bool) {
     out.push_str(&s[last..]);
 }
 
+/// The XML on one line, meaning unchanged: a line break in text becomes `&#10;`, inside
+/// a tag (between attributes or in a value, where XML reads it as a space) or a comment a
+/// space, and inside CDATA the section is split around `&#10;`. For output with one event
+/// per line; returns the input untouched when it has no line break.
+///
+/// ```
+/// use takwire::cot::xml::single_line;
+/// assert_eq!(single_line("<r a=\"x\ny\">two\r\nlines</r>"), "<r a=\"x y\">two&#10;lines</r>");
+/// ```
+pub fn single_line(xml: &str) -> std::borrow::Cow<'_, str> {
+    // Byte searches (memchr): this runs once per forwarded event.
+    let bytes = xml.as_bytes();
+    if !bytes.contains(&b'\n') && !bytes.contains(&b'\r') {
+        return std::borrow::Cow::Borrowed(xml);
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum In {
+        Text,
+        Tag(Option<u8>),
+        Comment,
+        Cdata,
+        Pi,
+    }
+    let b = xml.as_bytes();
+    let mut out = String::with_capacity(xml.len() + 16);
+    let mut state = In::Text;
+    // Start of the stretch not yet copied.
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        let c = b[i];
+        if c == b'\n' || c == b'\r' {
+            out.push_str(&xml[copied..i]);
+            // \r\n and a lone \r are one line break to XML.
+            let len = if rest.starts_with(b"\r\n") { 2 } else { 1 };
+            out.push_str(match state {
+                In::Text => "&#10;",
+                In::Cdata => "]]>&#10;<![CDATA[",
+                _ => " ",
+            });
+            i += len;
+            copied = i;
+            continue;
+        }
+        let (next, step) = match state {
+            In::Text if rest.starts_with(b"<!--") => (In::Comment, 4),
+            In::Text if rest.starts_with(b"<![CDATA[") => (In::Cdata, 9),
+            In::Text if rest.starts_with(b"<?") => (In::Pi, 2),
+            In::Text if c == b'<' => (In::Tag(None), 1),
+            In::Tag(None) if c == b'"' || c == b'\'' => (In::Tag(Some(c)), 1),
+            In::Tag(Some(q)) if c == q => (In::Tag(None), 1),
+            In::Tag(None) if c == b'>' => (In::Text, 1),
+            In::Comment if rest.starts_with(b"-->") => (In::Text, 3),
+            In::Cdata if rest.starts_with(b"]]>") => (In::Text, 3),
+            In::Pi if rest.starts_with(b"?>") => (In::Text, 2),
+            s => (s, 1),
+        };
+        state = next;
+        i += step;
+    }
+    out.push_str(&xml[copied..]);
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +385,43 @@ mod tests {
         assert_eq!(f(0.0), "0.0");
         assert_eq!(f(1e-7), "0.0000001");
         assert_eq!(f(1e21), "1000000000000000000000.0");
+    }
+
+    #[test]
+    fn single_line_keeps_the_meaning() {
+        let xml = "<event a=\"1\"\n b='x\r\ny'><detail><r>one\ntwo\r\nthree\rfour</r><!-- c\n --><c><![CDATA[a\nb]]></c><?pi x\n?><t\n/></detail></event>";
+        let one = single_line(xml);
+        assert!(!one.contains(['\n', '\r']), "{one}");
+        let a = roxmltree::Document::parse(xml).unwrap();
+        let b = roxmltree::Document::parse(&one).unwrap();
+        // The same elements with the same attributes, in the same order ...
+        let elements = |d: &roxmltree::Document<'_>| -> Vec<String> {
+            d.descendants()
+                .filter(|n| n.is_element())
+                .map(|n| {
+                    let attrs: Vec<String> = n
+                        .attributes()
+                        .map(|a| format!("{}={:?}", a.name(), a.value()))
+                        .collect();
+                    format!("{} {attrs:?}", n.tag_name().name())
+                })
+                .collect()
+        };
+        assert_eq!(elements(&a), elements(&b));
+        // ... and the same text (CDATA split in three still reads as one text).
+        let text_of = |d: &roxmltree::Document<'_>, name: &str| -> String {
+            d.descendants()
+                .find(|n| n.has_tag_name(name))
+                .unwrap()
+                .children()
+                .filter_map(|c| c.text())
+                .collect()
+        };
+        for name in ["r", "c"] {
+            assert_eq!(text_of(&a, name), text_of(&b, name), "{name}");
+        }
+        assert_eq!(text_of(&b, "r"), "one\ntwo\nthree\nfour");
+        assert!(matches!(single_line("<a/>"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

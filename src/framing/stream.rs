@@ -115,6 +115,12 @@ impl StreamDecoder {
         self.buf.len() - self.start
     }
 
+    /// Whether the decoder is between messages with nothing held: the next byte pushed
+    /// starts something new (not the middle of an event, a frame or a skipped frame).
+    pub fn is_idle(&self) -> bool {
+        self.mode == Mode::Idle && self.buffered() == 0
+    }
+
     /// Forgets all state and buffered bytes.
     pub fn reset(&mut self) {
         self.buf.clear();

@@ -11,7 +11,7 @@
 //!
 //! * [`config`]: PyTAK's configuration keys, from code, environment and INI.
 //! * [`url`]: `COT_URL` and `tak://` links.
-//! * [`cot`]: the CoT [`Event`](cot::Event) and its XML codec.
+//! * [`cot`]: the CoT [`Event`] and its XML codec.
 //! * [`framing`]: splitting byte streams and datagrams into messages.
 //! * [`queue`]: the drop-oldest channels.
 //! * [`transport`]: TCP, UDP, log, ... one file per kind of link.

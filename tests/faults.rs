@@ -414,3 +414,63 @@ fn events_that_cannot_be_sent_are_counted_as_failed() {
     let mut rest = Vec::new();
     let _ = server.read_to_end(&mut rest);
 }
+
+/// The `takwire` command, sending stdin to a server that never reads, stops promptly on
+/// SIGINT and on SIGTERM, exits 0 and prints its counters.
+#[test]
+fn the_command_stops_on_a_signal_while_the_peer_never_reads() {
+    let _s = serial();
+    for signal in ["INT", "TERM"] {
+        let (l, port) = listener();
+        let mut child = common::KillOnDrop(
+            std::process::Command::new(env!("CARGO_BIN_EXE_takwire"))
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("MAX_OUT_QUEUE", "64")
+                .args(["--tx-only"])
+                .arg(format!("tcp://127.0.0.1:{port}"))
+                .current_dir(std::env::temp_dir())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let server = accept(&l);
+        // Input without end: events as fast as the command takes them.
+        let mut stdin = child.0.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            let line = event(0).to_xml() + "\n";
+            let chunk = line.repeat(100);
+            while stdin.write_all(chunk.as_bytes()).is_ok() {}
+        });
+        // Long enough to fill the socket buffers and block the writer.
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(child.0.try_wait().unwrap().is_none(), "exited early");
+        let pid = child.0.id().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = common::wait_for(Duration::from_secs(20), || child.0.try_wait().unwrap())
+            .unwrap_or_else(|| panic!("no exit within 20 s of SIG{signal}"));
+        let mut err = String::new();
+        child
+            .0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(status.success(), "SIG{signal}: exit {status:?}: {err}");
+        assert!(
+            err.contains("sent=") && err.contains("dropped_out="),
+            "{err}"
+        );
+        feeder.join().unwrap();
+        drop(server);
+    }
+}

@@ -11,13 +11,38 @@
 //!
 //! * [`config`]: PyTAK's configuration keys, from code, environment and INI.
 //! * [`url`]: `COT_URL` and `tak://` links.
-//! * [`cot`]: the CoT [`Event`](cot::Event) and its XML codec.
+//! * [`cot`]: the CoT [`Event`] and its XML codec.
 //! * [`framing`]: splitting byte streams and datagrams into messages.
 //! * [`proto`]: TAK protocol version 1 (protobuf), its negotiation and conversion.
 //! * [`queue`]: the drop-oldest channels.
 //! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
 //! * [`transport`]: TCP, TLS, UDP, log, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
+//!
+//! # Limits
+//!
+//! Everything that comes from a peer, a file or the environment is bounded before it can
+//! take memory or time. What goes over a limit is refused with an error that names the
+//! limit, counted (`Stats::malformed`), and skipped; reading goes on with the next message.
+//!
+//! | what | bound | where |
+//! |---|---|---|
+//! | one event or TAK frame from a stream (TCP, TLS, stdin) | `TAKWIRE_MAX_EVENT_SIZE`, default 1 MiB ([`framing::DEFAULT_MAX_MESSAGE`]), 1 KiB to 64 MiB | [`framing::StreamDecoder`]: an oversized event is dropped while it streams in |
+//! | a TAK frame's announced length | frames up to 64 MiB are skipped byte by byte, longer ones are taken for garbage | [`framing::StreamDecoder`] |
+//! | an XML declaration or comment between events | [`StreamDecoder::MAX_DECLARATION`](framing::StreamDecoder::MAX_DECLARATION) (4 KiB) | [`framing::StreamDecoder`] |
+//! | bytes buffered by a stream reader | one message being assembled plus one read (64 KiB) | [`framing::StreamDecoder`] |
+//! | one UDP datagram | [`transport::udp::MAX_DATAGRAM`] (65 507 bytes) and `TAKWIRE_MAX_EVENT_SIZE` | [`framing::decode_datagram`] |
+//! | XML nodes in one event | [`cot::xml::MAX_NODES`] (65 536) | [`cot::xml`] |
+//! | attributes of one XML element | [`cot::xml::MAX_ATTRIBUTES`] (256) | [`cot::xml`] |
+//! | children of `<detail>` | [`cot::MAX_DETAIL_CHILDREN`] (10 000) | [`cot::xml::parse`], [`cot::Detail::from_inner_xml`] |
+//! | XML entities and DTDs | refused | [`cot::xml`] |
+//! | CoT timestamps | years 0000 to 9999 | [`cot::CotTime::parse`] |
+//! | events waiting to be sent | `MAX_OUT_QUEUE` (default 100, at most 10 000 000); the oldest is dropped and counted (`Stats::dropped_out`) | [`queue`] |
+//! | events received and not yet taken by the application | `MAX_IN_QUEUE` (default 500, at most 10 000 000); the oldest is dropped and counted (`Stats::dropped_in`) | [`queue`] |
+//! | a write the peer does not take | [`transport::tcp::WRITE_TIMEOUT`] (30 s), then the link is made again | [`transport::tcp`] |
+//! | a connection attempt | [`transport::tcp::CONNECT_TIMEOUT`] (10 s) | [`transport::tcp`] |
+//! | reconnect delays | `PYTAK_RECONNECT_*`: at most 1 day each | [`config`] |
+//! | log lines about bad input | the first 10, then one per power of two | |
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,6 +56,8 @@ pub mod config;
 pub mod cot;
 pub mod error;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod proto;
 pub mod queue;
 pub mod stats;

@@ -32,6 +32,11 @@ impl Counters {
 }
 
 /// A snapshot of a client's counters.
+///
+/// Every event the application handed to the client (each `send` that returned `Ok`) is
+/// counted once: `sent + failed + dropped_out + queued_out` equals their number once the
+/// client has stopped. (While it runs, an event the writer is in the middle of writing is
+/// in none of them yet.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Events written to the transport.
@@ -40,6 +45,9 @@ pub struct Stats {
     pub received: u64,
     /// Outgoing events dropped because `MAX_OUT_QUEUE` was full.
     pub dropped_out: u64,
+    /// Outgoing events not sent yet: waiting in `MAX_OUT_QUEUE`, or kept to be sent first
+    /// on the next connection after a write failed.
+    pub queued_out: u64,
     /// Incoming events dropped because `MAX_IN_QUEUE` was full.
     pub dropped_in: u64,
     /// Inbound events read and discarded because of `+wo`.
@@ -58,13 +66,14 @@ pub struct Stats {
 }
 
 impl Counters {
-    /// Reads every counter, adding the queues' drop counts.
-    pub(crate) fn snapshot(&self, dropped_out: u64, dropped_in: u64) -> Stats {
+    /// Reads every counter, adding the queues' drop counts and the outgoing backlog.
+    pub(crate) fn snapshot(&self, dropped_out: u64, dropped_in: u64, queued_out: u64) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Stats {
             sent: get(&self.sent),
             received: get(&self.received),
             dropped_out,
+            queued_out,
             dropped_in,
             discarded: get(&self.discarded),
             malformed: get(&self.malformed),
@@ -81,10 +90,11 @@ impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "sent={} received={} dropped_out={} dropped_in={} discarded={} malformed={} failed={} control={} reconnects={} connect_failures={}",
+            "sent={} received={} dropped_out={} queued_out={} dropped_in={} discarded={} malformed={} failed={} control={} reconnects={} connect_failures={}",
             self.sent,
             self.received,
             self.dropped_out,
+            self.queued_out,
             self.dropped_in,
             self.discarded,
             self.malformed,

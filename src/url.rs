@@ -426,7 +426,7 @@ fn split_host_port(raw: &str, authority: &str) -> Result<(String, Option<u16>)> 
     }
     if host
         .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`".contains(c))
+        .any(|c| c.is_whitespace() || c.is_control() || "<>\"{}|\\^`/?#@[]%".contains(c))
     {
         return Err(Error::url(raw, format!("invalid host {host:?}")));
     }

@@ -272,9 +272,17 @@ impl Client {
 
     /// The counters so far.
     pub fn stats(&self) -> Stats {
-        self.shared
-            .counters
-            .snapshot(self.shared.out_tx.dropped(), self.shared.in_tx.dropped())
+        let pending = self
+            .shared
+            .pending
+            .lock()
+            .map(|p| u64::from(p.is_some()))
+            .unwrap_or(0);
+        self.shared.counters.snapshot(
+            self.shared.out_tx.dropped(),
+            self.shared.in_tx.dropped(),
+            self.shared.out_tx.len() as u64 + pending,
+        )
     }
 
     /// Stops the client: the writer sends what is queued (for up to [`DRAIN_TIMEOUT`]),

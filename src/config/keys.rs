@@ -213,25 +213,38 @@ pub fn find(name: &str) -> Option<&'static KeySpec> {
 /// The known key closest to `name`, if it is close enough to be a likely typo.
 pub fn closest(name: &str) -> Option<&'static str> {
     let upper = name.to_ascii_uppercase();
+    let (mut prev, mut cur) = (Vec::new(), Vec::new());
     KEYS.iter()
-        .map(|k| (edit_distance(&upper, k.name), k.name))
-        .filter(|(d, k)| *d <= 3.max(k.len() / 5))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+        .map(|k| (k, 3.max(k.name.len() / 5)))
+        // The distance is at least the difference in length: skip hopeless keys cheaply.
+        .filter(|(k, within)| upper.chars().count().abs_diff(k.name.len()) <= *within)
+        .map(|(k, within)| {
+            (
+                edit_distance(&upper, k.name, &mut prev, &mut cur),
+                within,
+                k.name,
+            )
+        })
+        .filter(|(d, within, _)| d <= within)
+        .min_by_key(|(d, _, _)| *d)
+        .map(|(_, _, k)| k)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+/// Levenshtein distance between `a` and `b` (ASCII key names), with two row buffers
+/// reused between calls.
+fn edit_distance(a: &str, b: &str, prev: &mut Vec<usize>, cur: &mut Vec<usize>) -> usize {
+    let b = b.as_bytes();
+    prev.clear();
+    prev.extend(0..=b.len());
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.clear();
         cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != char::from(cb));
             let v = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
             cur.push(v);
         }
-        prev = cur;
+        std::mem::swap(prev, cur);
     }
     prev[b.len()]
 }

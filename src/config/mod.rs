@@ -425,14 +425,13 @@ impl ConfigBuilder {
         if !ours {
             return;
         }
-        let suggestion = keys::closest(key).map(str::to_string);
         if self.strict {
             self.problems.push(Error::UnknownKey {
                 key: key.to_string(),
-                suggestion,
+                suggestion: keys::closest(key).map(str::to_string),
             });
-        } else {
-            let hint = suggestion
+        } else if log::log_enabled!(log::Level::Warn) {
+            let hint = keys::closest(key)
                 .map(|s| format!(" (did you mean {s}?)"))
                 .unwrap_or_default();
             log::warn!("ignoring unknown configuration key {key} from {source}{hint}");

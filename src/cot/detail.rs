@@ -1,7 +1,21 @@
 //! `<detail>`: an ordered list of child elements, each kept as its verbatim XML.
 
-use crate::cot::xml::{escape_attr, escape_text, parse_options};
+use crate::cot::xml::{document, escape_attr, escape_text};
 use crate::error::{Error, Result};
+
+/// The most children a `<detail>` read from a peer may have. ATAK routes and drawn shapes
+/// carry one `<link>` child per point; a few thousand is a large drawing.
+pub const MAX_DETAIL_CHILDREN: usize = 10_000;
+
+/// Refuses a detail with more than [`MAX_DETAIL_CHILDREN`] children.
+pub(crate) fn check_children(n: usize) -> Result<()> {
+    if n > MAX_DETAIL_CHILDREN {
+        return Err(Error::Cot(format!(
+            "<detail> has {n} children, more than the limit of {MAX_DETAIL_CHILDREN}"
+        )));
+    }
+    Ok(())
+}
 
 /// One child of `<detail>`: its element name and its XML, verbatim as it arrived (or as
 /// takwire wrote it). Text directly inside `<detail>` is kept as a child with an empty name.
@@ -24,7 +38,7 @@ impl DetailElement {
 
     /// The element's attributes, parsed from its XML (empty for text).
     pub fn attributes(&self) -> Vec<(String, String)> {
-        match roxmltree::Document::parse_with_options(&self.xml, parse_options()) {
+        match document(&self.xml, "detail element") {
             Ok(doc) => doc
                 .root_element()
                 .attributes()
@@ -36,13 +50,13 @@ impl DetailElement {
 
     /// The value of one attribute.
     pub fn attribute(&self, attr: &str) -> Option<String> {
-        let doc = roxmltree::Document::parse_with_options(&self.xml, parse_options()).ok()?;
+        let doc = document(&self.xml, "detail element").ok()?;
         doc.root_element().attribute(attr).map(str::to_string)
     }
 
     /// The element's text content (all text inside it, concatenated).
     pub fn text(&self) -> Option<String> {
-        let doc = roxmltree::Document::parse_with_options(&self.xml, parse_options()).ok()?;
+        let doc = document(&self.xml, "detail element").ok()?;
         let text: String = doc
             .root_element()
             .descendants()
@@ -54,6 +68,61 @@ impl DetailElement {
 
     pub(crate) fn verbatim(name: String, xml: String) -> DetailElement {
         DetailElement { name, xml }
+    }
+
+    /// The element `node` of the document parsed from `source`, as its source text. When
+    /// it uses namespace prefixes declared further up (on `<detail>` or `<event>`), their
+    /// declarations are added to its start tag, so the element stands on its own: it can
+    /// be written anywhere (an event, a TAK protocol `xmlDetail`) and parsed alone.
+    pub(crate) fn from_node(source: &str, node: roxmltree::Node<'_, '_>) -> Option<DetailElement> {
+        let xml = source.get(node.range())?;
+        let name = node.tag_name().name().to_string();
+        let parent_scope: Vec<_> = match node.parent_element() {
+            Some(p) => p.namespaces().collect(),
+            None => Vec::new(),
+        };
+        if parent_scope.is_empty() {
+            return Some(DetailElement::verbatim(name, xml.to_string()));
+        }
+        let uses = |uri: &str| {
+            node.descendants().filter(|n| n.is_element()).any(|n| {
+                n.tag_name().namespace() == Some(uri)
+                    || n.attributes().any(|a| a.namespace() == Some(uri))
+            })
+        };
+        let own = start_tag_attribute_names(xml);
+        let mut decls = String::new();
+        for ns in node.namespaces() {
+            let attr = match ns.name() {
+                Some(prefix) => format!("xmlns:{prefix}"),
+                None => "xmlns".to_string(),
+            };
+            // Inherited (same binding in the parent's scope), not redeclared here, used.
+            let inherited = parent_scope
+                .iter()
+                .any(|p| p.name() == ns.name() && p.uri() == ns.uri());
+            if inherited && !own.iter().any(|a| *a == attr) && uses(ns.uri()) {
+                decls.push(' ');
+                decls.push_str(&attr);
+                decls.push_str("=\"");
+                escape_attr(ns.uri(), &mut decls);
+                decls.push('"');
+            }
+        }
+        if decls.is_empty() {
+            return Some(DetailElement::verbatim(name, xml.to_string()));
+        }
+        // After `<` and the qualified name.
+        let name_end = xml
+            .char_indices()
+            .skip(1)
+            .find(|(_, c)| c.is_whitespace() || *c == '/' || *c == '>')
+            .map_or(xml.len(), |(i, _)| i);
+        let (head, tail) = xml.split_at(name_end);
+        Some(DetailElement::verbatim(
+            name,
+            format!("{head}{decls}{tail}"),
+        ))
     }
 }
 
@@ -113,8 +182,7 @@ impl Detail {
 
     /// Appends one element given as XML. It must be exactly one well-formed element.
     pub fn push_raw(&mut self, xml: &str) -> Result<()> {
-        let doc = roxmltree::Document::parse_with_options(xml, parse_options())
-            .map_err(|e| Error::Cot(format!("detail element is not well-formed XML: {e}")))?;
+        let doc = document(xml, "detail element")?;
         let name = doc.root_element().tag_name().name().to_string();
         let xml = xml.trim();
         if !xml.starts_with('<') || !xml.ends_with('>') || xml.starts_with("<?") {
@@ -175,13 +243,20 @@ impl Detail {
     }
 
     /// Appends the children of `other`.
-    pub(crate) fn append(&mut self, mut other: Detail) {
-        self.elements.append(&mut other.elements);
+    pub(crate) fn append(&mut self, other: Detail) {
+        for e in other.elements {
+            self.push_verbatim(e);
+        }
     }
 
-    /// Appends a child known to be well-formed (sliced from a parsed document).
+    /// Appends a child known to be well-formed (sliced from a parsed document). Text that
+    /// follows text (they were apart only by a comment, or in two `<detail>`s) joins it, as
+    /// it would when written out and read again.
     pub(crate) fn push_verbatim(&mut self, e: DetailElement) {
-        self.elements.push(e);
+        match self.elements.last_mut() {
+            Some(last) if last.name.is_empty() && e.name.is_empty() => last.xml.push_str(&e.xml),
+            _ => self.elements.push(e),
+        }
     }
 
     /// The detail's inner XML: every child, concatenated.
@@ -197,33 +272,74 @@ impl Detail {
     /// `xmlDetail`.
     pub fn from_inner_xml(inner: &str) -> Result<Detail> {
         let wrapped = format!("<detail>{inner}</detail>");
-        let doc = roxmltree::Document::parse_with_options(&wrapped, parse_options())
-            .map_err(|e| Error::Cot(format!("detail XML is not well-formed: {e}")))?;
-        Ok(Detail::from_node(&wrapped, doc.root_element()))
+        let doc = document(&wrapped, "detail XML")?;
+        let detail = Detail::from_node(&wrapped, doc.root_element());
+        check_children(detail.len())?;
+        Ok(detail)
     }
 
     /// Collects the children of a parsed `<detail>` node, slicing their source text.
     pub(crate) fn from_node(source: &str, node: roxmltree::Node<'_, '_>) -> Detail {
-        let mut elements = Vec::new();
+        let mut detail = Detail::new();
+        // A run of text (apart only by comments): kept, escaped as it was, unless it is
+        // only indentation.
+        let mut text = String::new();
+        let flush = |detail: &mut Detail, text: &mut String| {
+            if !text.trim().is_empty() {
+                detail.push_verbatim(DetailElement::verbatim(String::new(), text.clone()));
+            }
+            text.clear();
+        };
         for child in node.children() {
             if child.is_element() {
-                if let Some(xml) = source.get(child.range()) {
-                    elements.push(DetailElement::verbatim(
-                        child.tag_name().name().to_string(),
-                        xml.to_string(),
-                    ));
+                flush(&mut detail, &mut text);
+                if let Some(e) = DetailElement::from_node(source, child) {
+                    detail.push_verbatim(e);
                 }
             } else if child.is_text() {
-                // Keep meaningful text, escaped as it was; drop indentation.
                 if let Some(raw) = source.get(child.range()) {
-                    if !raw.trim().is_empty() {
-                        elements.push(DetailElement::verbatim(String::new(), raw.to_string()));
-                    }
+                    text.push_str(raw);
                 }
             }
         }
-        Detail { elements }
+        flush(&mut detail, &mut text);
+        detail
     }
+}
+
+/// The attribute names in the start tag that begins `xml` (namespace declarations
+/// included), as written.
+fn start_tag_attribute_names(xml: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let b = xml.as_bytes();
+    let mut quote = None;
+    let mut token: Option<usize> = None;
+    let mut last = (0, 0);
+    for (i, &c) in b.iter().enumerate() {
+        match (quote, c) {
+            (None, b'>') => break,
+            (None, b'"' | b'\'') => quote = Some(c),
+            (None, b'=') => {
+                let (from, to) = token.take().map_or(last, |t| (t, i));
+                if let Some(n) = xml.get(from..to) {
+                    names.push(n);
+                }
+            }
+            (None, b' ' | b'\t' | b'\r' | b'\n' | b'/') => {
+                if let Some(t) = token.take() {
+                    last = (t, i);
+                }
+            }
+            (None, _) => {
+                if token.is_none() {
+                    token = Some(i);
+                }
+            }
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+        }
+    }
+    names
 }
 
 /// Keeps the characters of `s` that may appear in an XML name.

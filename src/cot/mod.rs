@@ -27,7 +27,7 @@ mod time;
 pub mod xml;
 
 pub use build::EventBuilder;
-pub use detail::{Detail, DetailElement};
+pub use detail::{Detail, DetailElement, MAX_DETAIL_CHILDREN};
 pub use time::CotTime;
 
 /// The value CoT uses for an unknown `hae`, `ce` or `le`.

@@ -23,6 +23,11 @@ use crate::error::{Error, Result};
 pub struct CotTime(i64);
 
 impl CotTime {
+    /// The earliest time CoT can carry: `0000-01-01T00:00:00.000Z`.
+    pub const MIN: CotTime = CotTime(-62_167_219_200_000);
+    /// The latest time CoT can carry: `9999-12-31T23:59:59.999Z`.
+    pub const MAX: CotTime = CotTime(253_402_300_799_999);
+
     /// The current time.
     pub fn now() -> CotTime {
         let ms = match SystemTime::now().duration_since(UNIX_EPOCH) {
@@ -50,7 +55,9 @@ impl CotTime {
 
     /// Parses the forms seen in the field: RFC 3339 with `Z` or an offset, with or without
     /// fractional seconds (any number of digits, truncated to milliseconds), and a local
-    /// form without a zone, which is read as UTC.
+    /// form without a zone, which is read as UTC. A time outside [`CotTime::MIN`] to
+    /// [`CotTime::MAX`] in UTC (a year-9999 time with a negative offset, say) is refused,
+    /// since it could not be written back.
     pub fn parse(s: &str) -> Result<CotTime> {
         let t = s.trim();
         let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| {
@@ -60,9 +67,12 @@ impl CotTime {
         match parsed {
             Ok(dt) => {
                 let ms = dt.unix_timestamp_nanos().div_euclid(1_000_000);
-                i64::try_from(ms)
-                    .map(CotTime)
-                    .map_err(|_| Error::Cot(format!("time {s:?} is out of range")))
+                match i64::try_from(ms) {
+                    Ok(ms) if (Self::MIN.0..=Self::MAX.0).contains(&ms) => Ok(CotTime(ms)),
+                    _ => Err(Error::Cot(format!(
+                        "time {s:?} is out of range: UTC years 0000 to 9999"
+                    ))),
+                }
             }
             Err(_) => Err(Error::Cot(format!(
                 "invalid time {s:?}: expected e.g. 2026-01-01T00:00:00.000Z"
@@ -70,10 +80,12 @@ impl CotTime {
         }
     }
 
-    /// Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` into `out` without allocating.
+    /// Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` into `out` without allocating. A time outside
+    /// [`CotTime::MIN`] to [`CotTime::MAX`] is written as the nearest of the two.
     pub fn write_to(self, out: &mut impl fmt::Write) -> fmt::Result {
-        let secs = self.0.div_euclid(1000);
-        let ms = self.0.rem_euclid(1000);
+        let t = self.0.clamp(Self::MIN.0, Self::MAX.0);
+        let secs = t.div_euclid(1000);
+        let ms = t.rem_euclid(1000);
         match OffsetDateTime::from_unix_timestamp(secs) {
             Ok(dt) => write!(
                 out,
@@ -132,6 +144,23 @@ mod tests {
         assert_eq!(
             CotTime::from_millis(i64::MAX).to_string(),
             "9999-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            CotTime::from_millis(i64::MIN).to_string(),
+            "0000-01-01T00:00:00.000Z"
+        );
+        // Year -1 exists for the time crate but cannot be written in CoT.
+        assert_eq!(
+            CotTime::from_millis(CotTime::MIN.as_millis() - 1).to_string(),
+            "0000-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            CotTime::parse("0000-01-01T00:00:00Z").unwrap(),
+            CotTime::MIN
+        );
+        assert_eq!(
+            CotTime::parse("9999-12-31T23:59:59.999Z").unwrap(),
+            CotTime::MAX
         );
     }
 

@@ -1,23 +1,118 @@
 //! The CoT XML codec: roxmltree to read, a small escaping writer to write.
 //!
-//! Reading refuses DTDs (so no entity expansion attacks) and bounds the number of nodes
-//! per event ([`MAX_NODES`]). Writing produces well-formed, escaped XML; `<detail>` children
-//! are written verbatim as they were read.
+//! Reading refuses DTDs (so no entity expansion attacks), bounds the number of nodes per
+//! event ([`MAX_NODES`]), of attributes per element ([`MAX_ATTRIBUTES`]) and of `<detail>`
+//! children ([`MAX_DETAIL_CHILDREN`](crate::cot::MAX_DETAIL_CHILDREN)). Writing produces
+//! well-formed, escaped XML; `<detail>` children are written verbatim as they were read.
 
 use std::fmt::Write as _;
 
 use crate::cot::{CotTime, Detail, Event, Point};
 use crate::error::{Error, Result};
 
-/// The most XML nodes (elements, attributes' owners, text) one event may have.
+/// The most XML nodes (elements, text, comments, processing instructions) one event may
+/// have.
 pub const MAX_NODES: u32 = 1 << 16;
 
-pub(crate) fn parse_options<'a>() -> roxmltree::ParsingOptions<'a> {
+/// The most attributes (namespace declarations included) one element may have. CoT elements
+/// have a few dozen at most; the bound keeps the parser's duplicate-attribute check, which
+/// takes time quadratic in the count, cheap.
+pub const MAX_ATTRIBUTES: usize = 256;
+
+/// The most namespace declarations (`xmlns`, `xmlns:p`) one document may have. CoT hardly
+/// uses namespaces; the parser copies the namespaces in scope into every element that
+/// declares one, so many declarations cost time and memory quadratic in their number.
+pub const MAX_NAMESPACES: usize = 64;
+
+fn parse_options<'a>() -> roxmltree::ParsingOptions<'a> {
     roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,
         entity_resolver: None,
     }
+}
+
+/// Parses `text` as an XML document within the limits above. `what` names the document in
+/// errors (`event`, `detail element`, ...).
+pub(crate) fn document<'a>(text: &'a str, what: &str) -> Result<roxmltree::Document<'a>> {
+    check_markup(text.as_bytes()).map_err(|why| Error::Cot(format!("{what} {why}")))?;
+    roxmltree::Document::parse_with_options(text, parse_options())
+        .map_err(|e| Error::Cot(format!("{what} is not well-formed XML: {e}")))
+}
+
+/// Checks [`MAX_ATTRIBUTES`] and [`MAX_NAMESPACES`] before the parser sees the text: counts
+/// the attributes of each start tag (`=` outside quotes), skipping comments, CDATA sections,
+/// processing instructions and declarations. Linear in the length of `xml`.
+fn check_markup(xml: &[u8]) -> std::result::Result<(), String> {
+    let mut namespaces = 0;
+    let mut i = 0;
+    while let Some(off) = xml[i..].iter().position(|&c| c == b'<') {
+        i += off + 1;
+        let rest = &xml[i..];
+        let skip_to = |close: &[u8]| {
+            rest.windows(close.len())
+                .position(|w| w == close)
+                .map_or(xml.len(), |p| i + p + close.len())
+        };
+        if rest.starts_with(b"!--") {
+            i = skip_to(b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = skip_to(b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = skip_to(b"?>");
+        } else if rest.starts_with(b"!") || rest.starts_with(b"/") {
+            i = skip_to(b">");
+        } else {
+            let mut quote = None;
+            let mut attributes = 0;
+            // The token being read and the last one completed: an attribute's name is the
+            // token before its `=` (with or without spaces in between).
+            let (mut token, mut last) = (None::<usize>, (i, i));
+            while i < xml.len() {
+                let c = xml[i];
+                match (quote, c) {
+                    (None, b'>') => {
+                        i += 1;
+                        break;
+                    }
+                    (None, b'"' | b'\'') => quote = Some(c),
+                    (None, b'=') => {
+                        let (from, to) = token.map_or(last, |t| (t, i));
+                        token = None;
+                        attributes += 1;
+                        if attributes > MAX_ATTRIBUTES {
+                            return Err(format!(
+                                "has an element with more than {MAX_ATTRIBUTES} attributes (the limit)"
+                            ));
+                        }
+                        let name = &xml[from..to];
+                        if name == b"xmlns" || name.starts_with(b"xmlns:") {
+                            namespaces += 1;
+                            if namespaces > MAX_NAMESPACES {
+                                return Err(format!(
+                                    "has more than {MAX_NAMESPACES} namespace declarations (the limit)"
+                                ));
+                            }
+                        }
+                    }
+                    (None, b' ' | b'\t' | b'\r' | b'\n') => {
+                        if let Some(t) = token.take() {
+                            last = (t, i);
+                        }
+                    }
+                    (None, _) => {
+                        if token.is_none() {
+                            token = Some(i);
+                        }
+                    }
+                    (Some(q), _) if c == q => quote = None,
+                    (Some(_), _) => {}
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Parses one `<event>` (an XML declaration and surrounding whitespace are allowed).
@@ -37,8 +132,7 @@ pub fn parse(bytes: &[u8]) -> Result<Event> {
 
 /// [`parse`] for text already known to be UTF-8.
 pub fn parse_str(text: &str) -> Result<Event> {
-    let doc = roxmltree::Document::parse_with_options(text, parse_options())
-        .map_err(|e| Error::Cot(format!("not well-formed XML: {e}")))?;
+    let doc = document(text, "event")?;
     let root = doc.root_element();
     if root.tag_name().name() != "event" {
         return Err(Error::Cot(format!(
@@ -63,6 +157,15 @@ pub fn parse_str(text: &str) -> Result<Event> {
         point: Point::default(),
         detail: Detail::new(),
     };
+    // The root's namespace declarations are kept with its other attributes, so that its
+    // prefixed attributes can be written back.
+    for ns in root.namespaces() {
+        let attr = match ns.name() {
+            Some(prefix) => format!("xmlns:{prefix}"),
+            None => "xmlns".to_string(),
+        };
+        ev.extra_attrs.push((attr, ns.uri().to_string()));
+    }
     let (mut have_uid, mut have_type, mut have_time, mut have_start, mut have_stale) =
         (false, false, false, false, false);
     for a in root.attributes() {
@@ -127,11 +230,8 @@ pub fn parse_str(text: &str) -> Result<Event> {
             // Anything else at event level is unusual; keep it in the detail so it is
             // not lost.
             _ => {
-                if let Some(xml) = text.get(child.range()) {
-                    ev.detail.push_verbatim(crate::cot::DetailElement::verbatim(
-                        child.tag_name().name().to_string(),
-                        xml.to_string(),
-                    ));
+                if let Some(e) = crate::cot::DetailElement::from_node(text, child) {
+                    ev.detail.push_verbatim(e);
                 }
             }
         }
@@ -139,6 +239,7 @@ pub fn parse_str(text: &str) -> Result<Event> {
     if !have_point {
         return Err(Error::Cot("<event> has no <point>".into()));
     }
+    crate::cot::detail::check_children(ev.detail.len())?;
     Ok(ev)
 }
 

@@ -43,8 +43,8 @@ pub enum FrameError {
         /// The bound.
         limit: usize,
     },
-    /// An event that was cut off: a new event started, the tag was broken, or the
-    /// stream ended before its end tag.
+    /// A message that was cut off: a new event started, the tag was broken, or the
+    /// stream ended before the event's end tag or the TAK frame's last byte.
     Truncated {
         /// How many bytes of it were seen.
         bytes: usize,
@@ -69,7 +69,7 @@ impl fmt::Display for FrameError {
                 )
             }
             FrameError::Truncated { bytes } => {
-                write!(f, "truncated XML event ({bytes} bytes) skipped")
+                write!(f, "message cut off after {bytes} bytes; skipped")
             }
             FrameError::Garbage { bytes } => write!(f, "{bytes} bytes of non-CoT data skipped"),
             FrameError::BadHeader(why) => write!(f, "bad TAK protocol header: {why}"),

@@ -23,6 +23,9 @@ const MAX_SKIPPABLE_FRAME: usize = 64 << 20;
 /// How many bytes [`StreamDecoder::read_from`] asks for at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// How far after `</event` its `>` may be (whitespace is allowed before it).
+const MAX_END_TAG: usize = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Between messages.
@@ -72,6 +75,9 @@ pub struct StreamDecoder {
     discarding: bool,
     /// A run of garbage being skipped.
     garbage: usize,
+    /// Between events: no `?>` (index 0) or `-->` (index 1) starts before this index, as
+    /// learnt by the last search. Keeps skipping a flood of `<?` or `<!--` linear in time.
+    decl_clear: [Option<usize>; 2],
     mode: Mode,
     max: usize,
 }
@@ -90,6 +96,10 @@ enum Step {
 }
 
 impl StreamDecoder {
+    /// The longest XML declaration, processing instruction or comment accepted between
+    /// events. A longer one is skipped as garbage.
+    pub const MAX_DECLARATION: usize = 4096;
+
     /// A decoder that accepts events and frames of up to `max` bytes.
     pub fn new(max: usize) -> StreamDecoder {
         StreamDecoder {
@@ -100,6 +110,7 @@ impl StreamDecoder {
             dropped: 0,
             discarding: false,
             garbage: 0,
+            decl_clear: [None; 2],
             mode: Mode::Idle,
             max: max.max(16),
         }
@@ -130,6 +141,7 @@ impl StreamDecoder {
         self.dropped = 0;
         self.discarding = false;
         self.garbage = 0;
+        self.decl_clear = [None; 2];
         self.mode = Mode::Idle;
     }
 
@@ -151,9 +163,14 @@ impl StreamDecoder {
         r
     }
 
-    /// Ends the stream: reports an event that was cut off or garbage at the end.
+    /// Ends the stream: reports a message that was cut off (an event, a TAK frame, a
+    /// declaration), or garbage at the end.
     pub fn finish(&mut self) -> Option<FrameError> {
         let err = match self.mode {
+            // Bytes not scanned yet are the start of something that never completed.
+            Mode::Idle if self.buf.len() > self.pos => Some(FrameError::Truncated {
+                bytes: self.buf.len() - self.pos,
+            }),
             Mode::Idle if self.garbage > 0 => Some(FrameError::Garbage {
                 bytes: self.garbage,
             }),
@@ -214,6 +231,9 @@ impl StreamDecoder {
         self.buf.drain(..self.start);
         self.pos -= self.start;
         self.event_start = self.event_start.saturating_sub(self.start);
+        for c in self.decl_clear.iter_mut().flatten() {
+            *c = c.saturating_sub(self.start);
+        }
         self.start = 0;
     }
 
@@ -285,6 +305,7 @@ impl StreamDecoder {
                         if let Some(e) = self.flush_garbage() {
                             return Step::Error(e);
                         }
+                        self.decl_clear = [None; 2];
                         self.event_start = self.pos;
                         self.pos += 1;
                         self.mode = Mode::Tag {
@@ -294,24 +315,39 @@ impl StreamDecoder {
                         };
                         return Step::Continue;
                     }
-                    Open::Pi | Open::Comment => {
-                        // A declaration or comment between events: skip it whole.
-                        let (open_len, close): (usize, &[u8]) = match classify_open(self.avail()) {
-                            Open::Pi => (2, b"?>"),
-                            _ => (4, b"-->"),
-                        };
-                        match find(&self.avail()[open_len..], close) {
-                            Some(i) => {
-                                self.pos += open_len + i + close.len();
+                    open @ (Open::Pi | Open::Comment) => {
+                        // A declaration or comment between events: skip it whole. Only its
+                        // first MAX_DECLARATION bytes are searched for its end, so where it
+                        // ends does not depend on how the stream was cut into reads.
+                        let pi = open == Open::Pi;
+                        let (kind, open_len) = if pi { (0, 2) } else { (1, 4) };
+                        let window_end = self.buf.len().min(self.pos + Self::MAX_DECLARATION);
+                        let mut from = self.pos + open_len;
+                        if let Some(clear) = self.decl_clear[kind] {
+                            from = from.max(clear).min(window_end);
+                        }
+                        let hay = &self.buf[from..window_end];
+                        let end = if pi { pi_end(hay) } else { comment_end(hay) };
+                        match end {
+                            DeclEnd::Closed(n) => {
+                                self.pos = from + n;
                                 self.start = self.pos;
                             }
-                            None if self.avail().len() > 4096 => {
+                            DeclEnd::Open(clear) => {
+                                self.decl_clear[kind] = Some(from + clear);
+                                if window_end - self.pos < Self::MAX_DECLARATION {
+                                    return Step::More;
+                                }
                                 // Not a plausible declaration: garbage.
                                 self.pos += 1;
                                 self.garbage += 1;
                                 self.start = self.pos;
                             }
-                            None => return Step::More,
+                            DeclEnd::Broken => {
+                                self.pos += 1;
+                                self.garbage += 1;
+                                self.start = self.pos;
+                            }
                         }
                     }
                     _ => {
@@ -430,11 +466,15 @@ impl StreamDecoder {
                                 self.mode = Mode::Pi;
                             }
                             Open::Event => return self.truncate_at(self.pos),
-                            Open::EventEnd => match find(here, b">") {
-                                Some(j) => return Step::XmlEnd(self.pos + j + 1),
-                                None if here.len() > 64 => return self.truncate_at(self.pos + 1),
-                                None => return Step::More,
-                            },
+                            Open::EventEnd => {
+                                match find(&here[..here.len().min(MAX_END_TAG)], b">") {
+                                    Some(j) => return Step::XmlEnd(self.pos + j + 1),
+                                    None if here.len() >= MAX_END_TAG => {
+                                        return self.truncate_at(self.pos + 1);
+                                    }
+                                    None => return Step::More,
+                                }
+                            }
                             Open::Other => {
                                 self.pos += 1;
                                 self.mode = Mode::Tag {
@@ -511,6 +551,41 @@ impl StreamDecoder {
                 Mode::Idle | Mode::SkipFrame { .. } => return Step::Continue,
             }
         }
+    }
+}
+
+/// How a declaration or comment between events ends, searched from just after its opener.
+enum DeclEnd {
+    /// It ends this many bytes on (its closer included).
+    Closed(usize),
+    /// No end in sight: nothing that could end it starts before this offset.
+    Open(usize),
+    /// A `<` came first: not a declaration (an XML declaration never holds one), so the
+    /// `<` may start the next event.
+    Broken,
+}
+
+/// The end of a processing instruction (`?>`), or a `<` before it.
+fn pi_end(hay: &[u8]) -> DeclEnd {
+    for (i, &c) in hay.iter().enumerate() {
+        match c {
+            b'<' => return DeclEnd::Broken,
+            b'?' => match hay.get(i + 1) {
+                Some(b'>') => return DeclEnd::Closed(i + 2),
+                Some(_) => {}
+                None => return DeclEnd::Open(i),
+            },
+            _ => {}
+        }
+    }
+    DeclEnd::Open(hay.len())
+}
+
+/// The end of a comment (`-->`; a comment may hold anything else).
+fn comment_end(hay: &[u8]) -> DeclEnd {
+    match find(hay, b"-->") {
+        Some(i) => DeclEnd::Closed(i + 3),
+        None => DeclEnd::Open(hay.len().saturating_sub(2)),
     }
 }
 

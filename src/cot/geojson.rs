@@ -163,9 +163,7 @@ fn object(attrs: Vec<(String, String)>) -> Value {
 /// `<marti><dest callsign=".."/>...</marti>`: one object, or an array for several.
 fn marti_dest(event: &Event) -> Option<Value> {
     let marti = element(event, "marti")?;
-    let doc =
-        roxmltree::Document::parse_with_options(marti.xml(), crate::cot::xml::parse_options())
-            .ok()?;
+    let doc = crate::cot::xml::document(marti.xml(), "marti element").ok()?;
     let dests: Vec<Value> = doc
         .root_element()
         .children()

@@ -48,7 +48,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::cot::xml::{escape_attr, escape_text, parse_options};
+use crate::cot::xml::{document, escape_attr, escape_text};
 use crate::cot::{CotTime, Detail, DetailElement, Event, Point, UNKNOWN};
 use crate::error::{Error, Result};
 
@@ -223,7 +223,7 @@ fn detail_child_to_value(child: &DetailElement) -> Value {
         // Text directly inside <detail>, kept escaped as it arrived: unescape it.
         return Value::String(unescape_text(child.xml()));
     }
-    match roxmltree::Document::parse_with_options(child.xml(), parse_options()) {
+    match document(child.xml(), "detail element") {
         Ok(doc) => element_to_value(child.xml(), doc.root_element(), None),
         Err(_) => json!({"name": child.name(), "xml": child.xml()}),
     }
@@ -231,7 +231,7 @@ fn detail_child_to_value(child: &DetailElement) -> Value {
 
 fn unescape_text(raw: &str) -> String {
     let wrapped = format!("<t>{raw}</t>");
-    match roxmltree::Document::parse_with_options(&wrapped, parse_options()) {
+    match document(&wrapped, "detail element") {
         Ok(doc) => doc
             .root_element()
             .children()

@@ -25,7 +25,7 @@
 
 use std::time::Duration;
 
-use crate::cot::xml::parse_options;
+use crate::cot::xml::document;
 use crate::cot::{Event, Point};
 
 /// The type of a server's protocol support announcement.
@@ -74,7 +74,7 @@ impl ControlEvent {
             _ => return None,
         };
         let control = event.detail.element("TakControl")?;
-        let doc = roxmltree::Document::parse_with_options(control.xml(), parse_options()).ok()?;
+        let doc = document(control.xml(), "control element").ok()?;
         let children = || doc.root_element().children().filter(|n| n.is_element());
         let uid = event.uid.clone();
         let version = |n: roxmltree::Node<'_, '_>| n.attribute("version")?.trim().parse().ok();

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
 
-use crate::cot::xml::{escape_attr, parse_options};
+use crate::cot::xml::{document, escape_attr};
 use crate::cot::{CotTime, Detail, DetailElement, Event, Point};
 use crate::error::{Error, Result};
 use crate::proto::generated::{
@@ -230,7 +230,7 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
 /// Applies a carrier element to `event`. Returns false, changing nothing, if the element
 /// holds anything a carrier does not.
 fn read_carrier(e: &DetailElement, event: &mut Event) -> bool {
-    let Ok(doc) = roxmltree::Document::parse_with_options(e.xml(), parse_options()) else {
+    let Ok(doc) = document(e.xml(), "detail element") else {
         return false;
     };
     let root = doc.root_element();

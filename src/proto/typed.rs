@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use crate::cot::xml::{parse_options, write_f64};
+use crate::cot::xml::{document, write_f64};
 use crate::cot::{Detail, DetailElement};
 use crate::proto::generated::{
     contact::Contact, detail::Detail as PbDetail, group::Group,
@@ -34,7 +34,7 @@ fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {
     if e.xml().contains("xmlns") {
         return None;
     }
-    let doc = roxmltree::Document::parse_with_options(e.xml(), parse_options()).ok()?;
+    let doc = document(e.xml(), "detail element").ok()?;
     let root = doc.root_element();
     if root.has_children() || root.tag_name().namespace().is_some() {
         return None;

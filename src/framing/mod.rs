@@ -57,6 +57,9 @@ pub enum FrameError {
     /// A TAK header that cannot be read (a varint longer than 10 bytes, a mesh header of an
     /// unknown version).
     BadHeader(String),
+    /// A whole answer the transport could not use and skipped (a Marti poll answered with
+    /// an HTTP error status, an HTML page, or a body over the limit).
+    Skipped(String),
 }
 
 impl fmt::Display for FrameError {
@@ -73,6 +76,7 @@ impl fmt::Display for FrameError {
             }
             FrameError::Garbage { bytes } => write!(f, "{bytes} bytes of non-CoT data skipped"),
             FrameError::BadHeader(why) => write!(f, "bad TAK protocol header: {why}"),
+            FrameError::Skipped(why) => write!(f, "{why}; skipped"),
         }
     }
 }

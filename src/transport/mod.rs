@@ -8,6 +8,8 @@
 //! for the wire (stream or mesh headers, WebSocket frames, HTTP bodies) is theirs.
 
 pub mod log;
+#[cfg(feature = "marti")]
+pub mod marti;
 pub mod stream;
 pub mod tcp;
 #[cfg(feature = "tls")]
@@ -119,7 +121,13 @@ pub fn connector_for(config: &Config) -> Result<Box<dyn Connector>> {
             what: "tls:// and ssl://".to_string(),
             feature: "tls",
         }),
-        Scheme::Marti | Scheme::MartiHttp => Err(not_built("marti://", "marti")),
+        #[cfg(feature = "marti")]
+        Scheme::Marti | Scheme::MartiHttp => Ok(Box::new(marti::MartiConnector::new(config)?)),
+        #[cfg(not(feature = "marti"))]
+        Scheme::Marti | Scheme::MartiHttp => Err(Error::FeatureDisabled {
+            what: "marti:// and marti+http://".to_string(),
+            feature: "marti",
+        }),
         Scheme::Ws | Scheme::Wss => Err(not_built("ws:// and wss://", "ws")),
     }
 }

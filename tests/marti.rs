@@ -322,3 +322,206 @@ fn direction_modifiers_are_refused() {
         assert!(err.to_string().contains("+wo and +ro"), "{url}: {err}");
     }
 }
+
+// ---------------------------------------------------------------- pytak's Marti client
+
+/// What one client's requests look like, for comparing two clients.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    /// (method, path, query keys) of each kind of request, sorted, without repeats.
+    requests: Vec<(String, String, Vec<String>)>,
+    /// The JSON keys of the posts and the uid they carry.
+    post_keys: Vec<String>,
+    post_uid: String,
+    post_content_type: String,
+    /// The shape of `start`/`end`: each digit replaced by `9`.
+    time_shape: String,
+    /// How far the first window reaches back, in ms.
+    first_window_ms: i64,
+    /// Whether each later window starts where the one before ended.
+    windows_chain: bool,
+}
+
+fn shape(server: &MartiServer) -> Shape {
+    let reqs = server.requests();
+    let mut requests: Vec<(String, String, Vec<String>)> = reqs
+        .iter()
+        .map(|r| {
+            let mut keys: Vec<String> = r.query.iter().map(|(k, _)| k.clone()).collect();
+            keys.sort();
+            (r.method.clone(), r.path.clone(), keys)
+        })
+        .collect();
+    requests.sort();
+    requests.dedup();
+    let posts = server.posts();
+    let post = posts.first().expect("a post");
+    let json: serde_json::Value = serde_json::from_slice(&post.body).expect("a JSON post");
+    let polls = server.polls();
+    let first = polls.first().expect("a poll");
+    let ms = |r: &common_marti::Request, k: &str| {
+        takwire::cot::CotTime::parse(r.param(k).unwrap())
+            .unwrap()
+            .as_millis()
+    };
+    Shape {
+        requests,
+        post_keys: json.as_object().unwrap().keys().cloned().collect(),
+        post_uid: json["uid"].as_str().unwrap_or("").to_string(),
+        post_content_type: post.header("content-type").unwrap_or("").to_string(),
+        time_shape: first
+            .param("start")
+            .unwrap()
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '9' } else { c })
+            .collect(),
+        first_window_ms: ms(first, "end") - ms(first, "start"),
+        windows_chain: polls
+            .windows(2)
+            .all(|p| p[1].param("start") == p[0].param("end")),
+    }
+}
+
+const PEER_KEYS: &[(&str, &str)] = &[
+    ("MARTI_COT_UID", "interop-uid"),
+    ("MARTI_POLL_INTERVAL", "1"),
+    ("MARTI_POLL_SECONDS_AGO", "30"),
+];
+
+/// Runs pytak's Marti client against `server` for `secs` seconds with one event to post;
+/// returns what it received.
+fn run_pytak(
+    python: &std::path::Path,
+    url: &str,
+    extra: &[(&str, String)],
+    secs: f64,
+) -> Vec<String> {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(common::peers_dir().join("pytak_marti_peer.py"))
+        .arg(secs.to_string())
+        .env("COT_URL", url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in PEER_KEYS {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = common::KillOnDrop(cmd.spawn().expect("starting pytak_marti_peer.py"));
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin
+        .write_all(position("from-pytak").to_xml().as_bytes())
+        .unwrap();
+    stdin.write_all(b"\n").unwrap();
+    drop(stdin);
+    // Bounded: the script exits by itself after `secs`; give it a margin, then kill it.
+    let deadline = std::time::Instant::now() + Duration::from_secs_f64(secs + 20.0);
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pytak peer did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read;
+    child
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "pytak peer failed: {err}");
+    out.lines().map(str::to_string).collect()
+}
+
+fn run_takwire(url: &str, extra: &[(&str, String)]) -> Vec<Event> {
+    let mut keys: Vec<(&str, &str)> = PEER_KEYS.to_vec();
+    keys.extend(extra.iter().map(|(k, v)| (*k, v.as_str())));
+    let client = Client::connect(config(url, &keys)).unwrap();
+    client.send(position("from-takwire")).unwrap();
+    let got = receive(&client, 1, WAIT);
+    // A second poll, so both clients show how windows follow each other.
+    std::thread::sleep(Duration::from_millis(2500));
+    client.shutdown();
+    got
+}
+
+fn compare_with_pytak(
+    server_for: impl Fn() -> MartiServer,
+    scheme: &str,
+    extra: &[(&str, String)],
+) {
+    let Some(python) = common::peer_python() else {
+        return;
+    };
+    let theirs = server_for();
+    theirs.add_event("served", now_ms() - 5000);
+    let url = format!("{scheme}://127.0.0.1:{}", theirs.port);
+    let received = run_pytak(&python, &url, extra, 3.5);
+    assert!(
+        received.iter().any(|l| l.contains("uid=\"served\"")),
+        "pytak received {received:?}"
+    );
+
+    let ours = server_for();
+    ours.add_event("served", now_ms() - 5000);
+    let url = format!("{scheme}://127.0.0.1:{}", ours.port);
+    let got = run_takwire(&url, extra);
+    assert_eq!(uids(&got), ["served"]);
+
+    let (a, b) = (shape(&theirs), shape(&ours));
+    assert_eq!(
+        a, b,
+        "pytak's requests (left) differ from takwire's (right)"
+    );
+    assert_eq!(a.post_keys, ["uid", "toInject"]);
+    assert_eq!(a.time_shape, "9999-99-99T99:99:99.999999Z");
+    assert_eq!(a.first_window_ms, 30_000);
+    // pytak posted its event as it was given.
+    let post = &theirs.posts()[0];
+    let json: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    let e = Event::from_xml(json["toInject"].as_str().unwrap().as_bytes()).unwrap();
+    assert_eq!(e.uid, "from-pytak");
+}
+
+#[test]
+fn pytak_makes_the_same_requests_over_http() {
+    compare_with_pytak(|| MartiServer::http(Duration::ZERO), "marti+http", &[]);
+}
+
+#[test]
+fn pytak_makes_the_same_requests_over_https_with_mutual_tls() {
+    let ca = make_ca("marti interop CA");
+    let server_leaf = leaf(&ca, "marti server", &["127.0.0.1", "localhost"], false);
+    let client = leaf(&ca, "marti client", &[], true);
+    let dir = TempDir::new("marti-interop");
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    std::fs::write(p("c.crt"), &client.pem).unwrap();
+    std::fs::write(p("c.key"), client.key.serialize_pem()).unwrap();
+    std::fs::write(p("ca.pem"), &ca.pem).unwrap();
+    let keys = vec![
+        ("PYTAK_TLS_CLIENT_CERT", p("c.crt")),
+        ("PYTAK_TLS_CLIENT_KEY", p("c.key")),
+        ("PYTAK_TLS_CLIENT_CAFILE", p("ca.pem")),
+    ];
+    let cfg = mtls_server_config(&server_leaf, &ca);
+    compare_with_pytak(
+        || MartiServer::https(cfg.clone(), Duration::ZERO),
+        "marti",
+        &keys,
+    );
+}

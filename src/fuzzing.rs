@@ -62,6 +62,11 @@ pub const TARGETS: &[Target] = &[
         name: "detail_xml",
         run: detail_xml,
     },
+    #[cfg(feature = "marti")]
+    Target {
+        name: "marti_answer",
+        run: marti_answer,
+    },
 ];
 
 /// The target named `name`.
@@ -315,4 +320,75 @@ pub fn detail_xml(data: &[u8]) {
             Err(e) => panic!("push_raw accepted {inner:?}, which does not read back: {e}"),
         }
     }
+}
+
+/// A Marti poll answer (`transport::marti::answer`): the events taken out of it, and the
+/// dedupe applied to them.
+///
+/// Input: byte 0 picks the size bound on one event, the rest is the answer body. Every event
+/// handed out must be a piece of the body within the bound, starting `<event` and ending
+/// `>`; the summary must count what was handed out; and feeding the same answer again must
+/// deliver none of the events that carry a uid and a time (the rule for overlapping poll
+/// windows).
+#[cfg(feature = "marti")]
+pub fn marti_answer(data: &[u8]) {
+    use crate::transport::marti::answer::{Dedupe, extract, uid_and_time};
+    let [sel, body @ ..] = data else {
+        return;
+    };
+    let max = match *sel {
+        0 => crate::framing::DEFAULT_MAX_MESSAGE,
+        s => 16 + usize::from(s) * 16,
+    };
+    let mut dedupe = Dedupe::default();
+    let (mut events, mut errors, mut first_new) = (Vec::new(), 0usize, 0usize);
+    let summary = extract(body, max, &mut |m| match m {
+        Ok(x) => {
+            assert!(
+                x.len() <= max,
+                "event of {} bytes over the bound {max}",
+                x.len()
+            );
+            assert!(
+                x.starts_with(b"<event") && x.ends_with(b">"),
+                "not an event: {x:?}"
+            );
+            if let Some((uid, time)) = uid_and_time(x) {
+                for part in [uid, time] {
+                    let r = part.as_ptr_range();
+                    assert!(x.as_ptr_range().start <= r.start && r.end <= x.as_ptr_range().end);
+                }
+            }
+            if dedupe.is_new(x) {
+                first_new += 1;
+            }
+            events.push(x.to_vec());
+        }
+        Err(_) => errors += 1,
+    });
+    // The decoder copies the body into its own buffer, so events are checked by content.
+    for e in &events {
+        assert!(
+            body.windows(e.len()).any(|w| w == e.as_slice()),
+            "an event that is not in the answer"
+        );
+    }
+    assert_eq!(summary.events, events.len());
+    assert_eq!(summary.errors, errors);
+    assert!(!(summary.not_cot && summary.events > 0));
+    assert!(dedupe.len() <= first_new);
+    let mut again = 0usize;
+    extract(body, max, &mut |m| {
+        if let Ok(x) = m {
+            if dedupe.is_new(x) {
+                assert!(
+                    uid_and_time(x).is_none(),
+                    "a known (uid, time) delivered twice"
+                );
+                again += 1;
+            }
+        }
+    });
+    let anonymous = events.iter().filter(|e| uid_and_time(e).is_none()).count();
+    assert_eq!(again, anonymous);
 }

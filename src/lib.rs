@@ -16,7 +16,7 @@
 //! * [`proto`]: TAK protocol version 1 (protobuf), its negotiation and conversion.
 //! * [`queue`]: the drop-oldest channels.
 //! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
-//! * [`transport`]: TCP, TLS, UDP, log, ... one file per kind of link.
+//! * [`transport`]: TCP, TLS, UDP, log, Marti REST, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
 //!
 //! # Limits
@@ -42,6 +42,9 @@
 //! | a write the peer does not take | [`transport::tcp::WRITE_TIMEOUT`] (30 s), then the link is made again | [`transport::tcp`] |
 //! | a connection attempt | [`transport::tcp::CONNECT_TIMEOUT`] (10 s) | [`transport::tcp`] |
 //! | reconnect delays | `PYTAK_RECONNECT_*`: at most 1 day each | [`config`] |
+//! | a Marti poll answer | 8 MiB (`transport::marti::MAX_ANSWER`), read through a limited reader; a larger one is skipped and counted | `transport::marti` |
+//! | one Marti request (connect, send, whole answer) | 15 s (`transport::marti::REQUEST_TIMEOUT`) | `transport::marti` |
+//! | (uid, time) pairs remembered to drop repeated Marti events | 65 536, oldest forgotten first | `transport::marti::answer::Dedupe` |
 //! | log lines about bad input | the first 10, then one per power of two | |
 
 #![forbid(unsafe_code)]

@@ -80,8 +80,16 @@ fn posted_events_arrive_intact() {
         let got = Event::from_xml(obj["toInject"].as_str().unwrap().as_bytes()).unwrap();
         common::same_event(sent, &got, common::Compare::EXACT).unwrap();
     }
-    // Connections are reused: three posts (and some polls) over few connections.
+    // Connections are kept and reused: posts and polls share a few connections.
+    wait_for(WAIT, || (server.polls().len() >= 4).then_some(())).expect("polls");
     let stats = client.shutdown();
+    let st = server.state.lock().unwrap();
+    assert!(
+        st.connections <= 3 && st.requests.len() >= 7,
+        "{} connections for {} requests",
+        st.connections,
+        st.requests.len()
+    );
     assert_eq!(stats.sent, 3);
     assert_eq!(stats.failed, 0);
 }

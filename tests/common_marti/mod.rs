@@ -72,6 +72,8 @@ pub struct State {
     pub post_status: Option<u16>,
     /// TLS handshakes that failed, with why.
     pub tls_failures: Vec<String>,
+    /// Connections accepted.
+    pub connections: usize,
 }
 
 pub struct MartiServer {
@@ -115,6 +117,7 @@ impl MartiServer {
         std::thread::spawn(move || {
             for sock in listener.incoming() {
                 let Ok(sock) = sock else { break };
+                st.lock().unwrap().connections += 1;
                 let (st, tls) = (st.clone(), tls.clone());
                 std::thread::spawn(move || {
                     let _ = sock.set_read_timeout(Some(Duration::from_secs(20)));

@@ -72,12 +72,11 @@ pub fn for_each_event(
                 None => (buf.len(), false),
             };
             json.push(&buf[..n]);
-            if done {
-                if let Some(item) = json.finish() {
-                    if !f(item) {
-                        return Ok(total + n as u64);
-                    }
-                }
+            if done
+                && let Some(item) = json.finish()
+                && !f(item)
+            {
+                return Ok(total + n as u64);
             }
             n
         } else {

@@ -216,11 +216,11 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
             event.detail = Detail::from_inner_xml(&d.xmlDetail)
                 .map_err(|e| Error::Proto(format!("xmlDetail: {e}")))?;
         }
-        if let Some(carrier) = event.detail.take_last(CARRIER) {
-            if !read_carrier(&carrier, &mut event) {
-                // Not ours after all: keep it as the detail element it is.
-                event.detail.push_verbatim(carrier);
-            }
+        if let Some(carrier) = event.detail.take_last(CARRIER)
+            && !read_carrier(&carrier, &mut event)
+        {
+            // Not ours after all: keep it as the detail element it is.
+            event.detail.push_verbatim(carrier);
         }
         typed::append(&d, &mut event.detail);
     }

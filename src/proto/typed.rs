@@ -175,57 +175,57 @@ pub(crate) fn fill(d: &mut PbDetail<'static>, e: &DetailElement) -> bool {
 /// that put both is taken at its XML).
 pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) {
     let absent = |detail: &Detail, name: &str| detail.element(name).is_none();
-    if let Some(c) = &d.contact {
-        if absent(detail, "contact") {
-            let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(2);
-            if !c.endpoint.is_empty() {
-                attrs.push(("endpoint", &c.endpoint));
-            }
-            attrs.push(("callsign", &c.callsign));
-            detail.push_element("contact", &attrs, None);
+    if let Some(c) = &d.contact
+        && absent(detail, "contact")
+    {
+        let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if !c.endpoint.is_empty() {
+            attrs.push(("endpoint", &c.endpoint));
         }
+        attrs.push(("callsign", &c.callsign));
+        detail.push_element("contact", &attrs, None);
     }
-    if let Some(g) = &d.group {
-        if absent(detail, "__group") {
-            detail.push_element("__group", &[("name", &g.name), ("role", &g.role)], None);
-        }
+    if let Some(g) = &d.group
+        && absent(detail, "__group")
+    {
+        detail.push_element("__group", &[("name", &g.name), ("role", &g.role)], None);
     }
-    if let Some(p) = &d.precisionLocation {
-        if absent(detail, "precisionlocation") {
-            detail.push_element(
-                "precisionlocation",
-                &[("geopointsrc", &p.geopointsrc), ("altsrc", &p.altsrc)],
-                None,
-            );
-        }
+    if let Some(p) = &d.precisionLocation
+        && absent(detail, "precisionlocation")
+    {
+        detail.push_element(
+            "precisionlocation",
+            &[("geopointsrc", &p.geopointsrc), ("altsrc", &p.altsrc)],
+            None,
+        );
     }
-    if let Some(s) = &d.status {
-        if absent(detail, "status") {
-            let battery = s.battery.to_string();
-            detail.push_element("status", &[("battery", &battery)], None);
-        }
+    if let Some(s) = &d.status
+        && absent(detail, "status")
+    {
+        let battery = s.battery.to_string();
+        detail.push_element("status", &[("battery", &battery)], None);
     }
-    if let Some(t) = &d.takv {
-        if absent(detail, "takv") {
-            detail.push_element(
-                "takv",
-                &[
-                    ("device", &t.device),
-                    ("platform", &t.platform),
-                    ("os", &t.os),
-                    ("version", &t.version),
-                ],
-                None,
-            );
-        }
+    if let Some(t) = &d.takv
+        && absent(detail, "takv")
+    {
+        detail.push_element(
+            "takv",
+            &[
+                ("device", &t.device),
+                ("platform", &t.platform),
+                ("os", &t.os),
+                ("version", &t.version),
+            ],
+            None,
+        );
     }
-    if let Some(t) = &d.track {
-        if absent(detail, "track") {
-            let (mut speed, mut course) = (String::new(), String::new());
-            write_f64(&mut speed, t.speed);
-            write_f64(&mut course, t.course);
-            detail.push_element("track", &[("speed", &speed), ("course", &course)], None);
-        }
+    if let Some(t) = &d.track
+        && absent(detail, "track")
+    {
+        let (mut speed, mut course) = (String::new(), String::new());
+        write_f64(&mut speed, t.speed);
+        write_f64(&mut course, t.course);
+        detail.push_element("track", &[("speed", &speed), ("course", &course)], None);
     }
 }
 

@@ -358,18 +358,18 @@ fn check(
     };
     let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
         .map_err(|e| tls_error(CERT_KEY, cert_path, format!("damaged certificate: {e}")))?;
-    if let Some(spki) = signing.public_key() {
-        if spki.as_ref() != cert.public_key().raw {
-            return Err(tls_error(
-                key_name,
-                key_file,
-                format!(
-                    "the private key does not belong to the certificate {} of {CERT_KEY}={}",
-                    cert.subject(),
-                    cert_path.display()
-                ),
-            ));
-        }
+    if let Some(spki) = signing.public_key()
+        && spki.as_ref() != cert.public_key().raw
+    {
+        return Err(tls_error(
+            key_name,
+            key_file,
+            format!(
+                "the private key does not belong to the certificate {} of {CERT_KEY}={}",
+                cert.subject(),
+                cert_path.display()
+            ),
+        ));
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

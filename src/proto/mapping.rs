@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
 
-use crate::cot::xml::{document, escape_attr};
+use crate::cot::xml::{check_representable, document, escape_attr};
 use crate::cot::{CotTime, Detail, DetailElement, Event, Point};
 use crate::error::{Error, Result};
 use crate::proto::generated::{
@@ -187,6 +187,17 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
     if ev.type_pb.is_empty() {
         return Err(Error::Proto("CotEvent has no type".into()));
     }
+    let fields = [
+        ("CotEvent uid", &ev.uid),
+        ("CotEvent type", &ev.type_pb),
+        ("CotEvent how", &ev.how),
+        ("CotEvent access", &ev.access),
+        ("CotEvent qos", &ev.qos),
+        ("CotEvent opex", &ev.opex),
+    ];
+    for (what, s) in fields {
+        check_representable(what, s)?;
+    }
     let opt = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
     let mut event = Event {
         version: COT_VERSION.to_string(),
@@ -222,7 +233,7 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
             // Not ours after all: keep it as the detail element it is.
             event.detail.push_verbatim(carrier);
         }
-        typed::append(&d, &mut event.detail);
+        typed::append(&d, &mut event.detail)?;
     }
     Ok(event)
 }

@@ -173,7 +173,35 @@ pub(crate) fn fill(d: &mut PbDetail<'static>, e: &DetailElement) -> bool {
 /// Appends the typed fields of `d` to `detail` as elements, as ATAK does: after the
 /// `xmlDetail` children, and only where `xmlDetail` has no element of that name (a sender
 /// that put both is taken at its XML).
-pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) {
+pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) -> crate::error::Result<()> {
+    // What XML cannot carry would come back changed: refuse it rather than alter it.
+    let mut strings: Vec<(&str, &str)> = Vec::new();
+    if let Some(c) = &d.contact {
+        strings.extend([
+            ("contact endpoint", &*c.endpoint),
+            ("contact callsign", &*c.callsign),
+        ]);
+    }
+    if let Some(g) = &d.group {
+        strings.extend([("group name", &*g.name), ("group role", &*g.role)]);
+    }
+    if let Some(p) = &d.precisionLocation {
+        strings.extend([
+            ("precisionlocation geopointsrc", &*p.geopointsrc),
+            ("precisionlocation altsrc", &*p.altsrc),
+        ]);
+    }
+    if let Some(t) = &d.takv {
+        strings.extend([
+            ("takv device", &*t.device),
+            ("takv platform", &*t.platform),
+            ("takv os", &*t.os),
+            ("takv version", &*t.version),
+        ]);
+    }
+    for (what, s) in strings {
+        crate::cot::xml::check_representable(what, s)?;
+    }
     let absent = |detail: &Detail, name: &str| detail.element(name).is_none();
     if let Some(c) = &d.contact
         && absent(detail, "contact")
@@ -227,6 +255,7 @@ pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) {
         write_f64(&mut course, t.course);
         detail.push_element("track", &[("speed", &speed), ("course", &course)], None);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -294,7 +323,7 @@ mod tests {
             assert!(fill(&mut d, e));
         }
         let mut out = Detail::from_inner_xml(r#"<status battery="99"/>"#).unwrap();
-        append(&d, &mut out);
+        append(&d, &mut out).unwrap();
         assert_eq!(
             out.inner_xml(),
             r#"<status battery="99"/><contact endpoint="e" callsign="A&amp;B"/><__group name="Cyan" role="HQ"/><track speed="1.5" course="0.0"/>"#

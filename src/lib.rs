@@ -18,6 +18,7 @@
 //! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
 //! * [`transport`]: TCP, TLS, UDP, log, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
+//! * [`package`]: TAK data packages, imported (`PREF_PACKAGE`) and written (feature `package`).
 //!
 //! # Limits
 //!
@@ -58,6 +59,8 @@ pub mod error;
 pub mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "package")]
+pub mod package;
 pub mod proto;
 pub mod queue;
 pub mod stats;

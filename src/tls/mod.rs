@@ -131,7 +131,20 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
         );
         Arc::new(trust::AcceptAnyVerifier::new(&provider))
     } else {
-        let roots = trust::root_store(tls.client_cafile.as_deref(), password.as_ref())?;
+        let roots = match (&tls.client_cafile, &tls.client_cafile_data) {
+            (None, Some(mem)) => {
+                let own = mem.password.as_ref().map(|p| Password {
+                    value: p.clone(),
+                    key: "caPassword",
+                });
+                trust::root_store_bytes(
+                    Path::new(&mem.name),
+                    &mem.data,
+                    own.as_ref().or(password.as_ref()),
+                )?
+            }
+            (path, _) => trust::root_store(path.as_deref(), password.as_ref())?,
+        };
         let webpki = trust::webpki_verifier(roots, &provider)?;
         if tls.dont_check_hostname {
             log::warn!(
@@ -161,8 +174,8 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
         .map_err(|e| Error::Tls(format!("{}: {e}", ciphers::KEY)))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match &tls.client_cert {
-        Some(cert) => {
+    let config = match (&tls.client_cert, &tls.client_cert_data) {
+        (Some(cert), _) => {
             let id = identity::load(
                 cert,
                 tls.client_key.as_deref(),
@@ -173,7 +186,14 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
                 .with_client_auth_cert(id.chain, id.key)
                 .map_err(|e| tls_error(identity::CERT_KEY, cert, e.to_string()))?
         }
-        None => {
+        (None, Some(mem)) => {
+            let name = Path::new(&mem.name);
+            let id = identity::load_bytes(name, &mem.data, None, password.as_ref(), &provider)?;
+            builder
+                .with_client_auth_cert(id.chain, id.key)
+                .map_err(|e| tls_error(identity::CERT_KEY, name, e.to_string()))?
+        }
+        (None, None) => {
             if tls.client_key.is_some() {
                 log::warn!("PYTAK_TLS_CLIENT_KEY is set without PYTAK_TLS_CLIENT_CERT: ignored");
             }

@@ -43,6 +43,7 @@
 //! | a write the peer does not take | [`transport::tcp::WRITE_TIMEOUT`] (30 s), then the link is made again | [`transport::tcp`] |
 //! | a connection attempt | [`transport::tcp::CONNECT_TIMEOUT`] (10 s) | [`transport::tcp`] |
 //! | reconnect delays | `PYTAK_RECONNECT_*`: at most 1 day each | [`config`] |
+//! | a data package (`PREF_PACKAGE`) | 64 MiB file, 1 000 entries, 256 MiB unpacked, 1 MiB per file read, compression ratio 100 : 1 above 64 KiB; no `..`, absolute paths or symlinks | [`package::archive`] |
 //! | log lines about bad input | the first 10, then one per power of two | |
 
 #![forbid(unsafe_code)]

@@ -70,6 +70,7 @@ Examples:
   takwire --tx-file session.xml --realtime --retime tcp://takserver:8087   replay a recording
   takwire --rx-only tcp://a:8087 | takwire --tx-only tcp://b:8087   relay
   takwire send tcp://takserver:8087 --uid boat-1 --lat 59.91 --lon 10.75 --every 5
+  takwire -p alice.zip                          connect as a TAK data package says
 
 Stats (sent, received, dropped, malformed, reconnects, rates) go to stderr on exit, on
 SIGUSR1 and every --stats-every seconds.

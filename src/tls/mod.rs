@@ -17,6 +17,10 @@
 //! `PYTAK_TLS_CLIENT_CAFILE` the Mozilla roots are trusted (PyTAK's context then trusts
 //! nothing). TLS 1.2 and 1.3 only, as PyTAK (which turns 1.0 and 1.1 off).
 //!
+//! A data package (`PREF_PACKAGE`, see the `package` module) supplies its client certificate
+//! and truststore in memory ([`TlsSettings::client_cert_data`],
+//! [`TlsSettings::client_cafile_data`]); files named by the keys above win over them.
+//!
 //! All material is read and checked when the configuration is built, before any
 //! connection: a missing file, a wrong password, a key that does not belong to the
 //! certificate, or a certificate outside its validity period is an [`Error::Tls`] naming

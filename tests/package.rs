@@ -650,3 +650,19 @@ fn the_builder_explains_what_it_needs() {
         .to_string();
     assert!(e.contains("not a server host"), "{e}");
 }
+
+#[test]
+fn the_fuzz_seeds_with_certificates_and_without_import() {
+    // The seeds start the data_package fuzz target deep in the import: keep them valid.
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/data_package");
+    let p = DataPackage::open(seeds.join("itak_with_certs")).unwrap();
+    assert_eq!(p.cot_url.to_string(), "tls://127.0.0.1:8089");
+    assert!(p.client_cert.is_some() && p.ca.is_some());
+    let p = DataPackage::open(seeds.join("atak_tcp")).unwrap();
+    assert_eq!(
+        (p.layout, p.uid.as_deref()),
+        (Layout::Atak, Some("seed-uid"))
+    );
+    let p = DataPackage::open(seeds.join("itak_flat")).unwrap();
+    assert_eq!(p.cot_url.to_string(), "tls://[::1]:8089");
+}

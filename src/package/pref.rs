@@ -143,13 +143,30 @@ pub fn connect_string_to_url(connect: &str) -> Result<CotUrl, String> {
     if host.is_empty() {
         return Err(format!("connect string \"{shown}\" has no host"));
     }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%');
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if !bare.chars().all(allowed) {
+        return Err(format!(
+            "connect string \"{shown}\": \"{}\" is not a host name or address",
+            host.escape_debug()
+        ));
+    }
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {
         host.to_string()
     };
     let text = format!("{}://{host}:{port}", protocol.scheme());
-    CotUrl::parse(&text).map_err(|e| format!("connect string \"{shown}\": {e}"))
+    let url = CotUrl::parse(&text).map_err(|e| format!("connect string \"{shown}\": {e}"))?;
+    if url.port() != port || !url.path().is_empty() {
+        return Err(format!(
+            "connect string \"{shown}\" does not read as host:port:protocol"
+        ));
+    }
+    Ok(url)
 }
 
 /// The class attribute of a typed preference value.

@@ -666,3 +666,72 @@ fn the_fuzz_seeds_with_certificates_and_without_import() {
     let p = DataPackage::open(seeds.join("itak_flat")).unwrap();
     assert_eq!(p.cot_url.to_string(), "tls://[::1]:8089");
 }
+
+/// Debug lines logged by this test's thread.
+static LOGS: std::sync::Mutex<Vec<(std::thread::ThreadId, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Debug
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            let line = format!("{}: {}", r.level(), r.args());
+            LOGS.lock()
+                .unwrap()
+                .push((std::thread::current().id(), line));
+        }
+    }
+    fn flush(&self) {}
+}
+
+#[test]
+fn what_came_from_the_package_is_logged_at_debug_level_without_secrets() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Debug);
+    });
+    let tmp = TempDir::new("pkg-log");
+    let path = tmp.path().join("gina.zip");
+    builder(&pki("gina"), 8089)
+        .write(Layout::Atak, &path)
+        .unwrap();
+    Config::builder()
+        .set("PREF_PACKAGE", path.to_str().unwrap())
+        .build()
+        .unwrap();
+    let me = std::thread::current().id();
+    let lines: Vec<String> = LOGS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(t, _)| *t == me)
+        .map(|(_, l)| l.clone())
+        .collect();
+    let has = |parts: &[&str]| {
+        lines
+            .iter()
+            .any(|l| l.starts_with("DEBUG") && parts.iter().all(|p| l.contains(p)))
+    };
+    assert!(
+        has(&["COT_URL = tls://127.0.0.1:8089", "(from data package)"]),
+        "{lines:#?}"
+    );
+    assert!(
+        has(&["PYTAK_TLS_CLIENT_PASSWORD = <redacted>", "data package"]),
+        "{lines:#?}"
+    );
+    assert!(
+        has(&["PYTAK_TLS_CLIENT_CERT", "gina.zip!certs/", "in memory"]),
+        "{lines:#?}"
+    );
+    assert!(
+        has(&["PYTAK_TLS_CLIENT_CAFILE", "gina.zip!certs/truststore.p12"]),
+        "{lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("s3cret")), "{lines:#?}");
+}

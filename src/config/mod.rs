@@ -472,6 +472,12 @@ impl ConfigBuilder {
 
     /// Validates every value and builds the [`Config`]. The first problem found is returned,
     /// naming the key, the value and what is accepted.
+    ///
+    /// When `PREF_PACKAGE` is set (feature `package`), the data package is read and checked
+    /// here: its `COT_URL` and `PYTAK_TLS_CLIENT_PASSWORD` go below the INI file, and its
+    /// certificates are held in memory for whichever of `PYTAK_TLS_CLIENT_CERT` and
+    /// `PYTAK_TLS_CLIENT_CAFILE` is not set (see the `package` module). What came from the
+    /// package is logged at debug level.
     pub fn build(mut self) -> Result<Config> {
         if !self.problems.is_empty() {
             return Err(self.problems.remove(0));

@@ -735,3 +735,45 @@ fn what_came_from_the_package_is_logged_at_debug_level_without_secrets() {
     );
     assert!(!lines.iter().any(|l| l.contains("s3cret")), "{lines:#?}");
 }
+
+/// Rewrites the unpacked size an entry declares, in its local header and in the central
+/// directory, as a hostile tool would.
+fn declare_size(zip: &mut [u8], name: &str, size: u32) {
+    let mut patched = 0;
+    for at in 0..zip.len().saturating_sub(46) {
+        let sig = &zip[at..at + 4];
+        let (size_at, name_len_at, name_at) = match sig {
+            b"PK\x03\x04" => (at + 22, at + 26, at + 30),
+            b"PK\x01\x02" => (at + 24, at + 28, at + 46),
+            _ => continue,
+        };
+        let len = u16::from_le_bytes([zip[name_len_at], zip[name_len_at + 1]]) as usize;
+        if zip.get(name_at..name_at + len) == Some(name.as_bytes()) {
+            zip[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(
+        patched, 2,
+        "local header and central directory entry of {name}"
+    );
+}
+
+#[test]
+fn declared_sizes_are_bounded_and_never_trusted() {
+    let text = pref("");
+    // An entry that unpacks to more than it declares: read with a bound, refused.
+    let mut zip = zip_bytes(&[("config.pref", text.as_bytes())]);
+    declare_size(&mut zip, "config.pref", 40);
+    let e = import_err(zip);
+    assert!(e.contains("config.pref"), "{e}");
+    assert!(
+        e.contains("declares 40") || e.contains("cannot be unpacked"),
+        "{e}"
+    );
+    // Entries that declare more than the total bound.
+    let mut zip = zip_bytes(&[("config.pref", text.as_bytes()), ("big.bin", b"x")]);
+    declare_size(&mut zip, "big.bin", 300 << 20);
+    let e = import_err(zip);
+    assert!(e.contains("unpacks to more than 268435456 bytes"), "{e}");
+}

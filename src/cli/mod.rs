@@ -118,7 +118,8 @@ pub struct Common {
     #[arg(long, value_name = "NAME")]
     pub section: Option<String>,
 
-    /// TAK data package (.zip) with connection settings (PREF_PACKAGE).
+    /// TAK data package (.zip, ATAK or iTAK): the server, client certificate and CA to use
+    /// (PREF_PACKAGE); no URL is needed then.
     #[arg(short = 'p', long = "pref-package", value_name = "ZIP")]
     pub pref_package: Option<PathBuf>,
 

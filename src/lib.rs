@@ -18,6 +18,7 @@
 //! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
 //! * [`transport`]: TCP, TLS, UDP, log, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
+//! * [`package`]: TAK data packages, imported (`PREF_PACKAGE`) and written (feature `package`).
 //!
 //! # Limits
 //!
@@ -42,6 +43,7 @@
 //! | a write the peer does not take | [`transport::tcp::WRITE_TIMEOUT`] (30 s), then the link is made again | [`transport::tcp`] |
 //! | a connection attempt | [`transport::tcp::CONNECT_TIMEOUT`] (10 s) | [`transport::tcp`] |
 //! | reconnect delays | `PYTAK_RECONNECT_*`: at most 1 day each | [`config`] |
+//! | a data package (`PREF_PACKAGE`) | 64 MiB file, 1 000 entries, 256 MiB unpacked, 1 MiB per file read, compression ratio 100 : 1 above 64 KiB; no `..`, absolute paths or symlinks | [`package::archive`] |
 //! | log lines about bad input | the first 10, then one per power of two | |
 
 #![forbid(unsafe_code)]
@@ -58,6 +60,8 @@ pub mod error;
 pub mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "package")]
+pub mod package;
 pub mod proto;
 pub mod queue;
 pub mod stats;

@@ -133,13 +133,13 @@ impl DataPackage {
         let connect_string = pref.get("connectString0").unwrap_or_default().to_string();
         let cot_url =
             connect_string_to_url(&connect_string).map_err(|e| err(format!("{pref_path}: {e}")))?;
-        if let Some(n) = pref.get("count").and_then(|c| c.parse::<u32>().ok()) {
-            if n > 1 {
-                log::info!(
-                    "data package {}: {n} streams; takwire uses the first ({connect_string})",
-                    source.display()
-                );
-            }
+        if let Some(n) = pref.get("count").and_then(|c| c.parse::<u32>().ok())
+            && n > 1
+        {
+            log::info!(
+                "data package {}: {n} streams; takwire uses the first ({connect_string})",
+                source.display()
+            );
         }
 
         let client_password = pref.get("clientPassword").map(str::to_string);

@@ -425,3 +425,13 @@ fn strings_that_xml_cannot_carry_are_refused() {
         "{err}"
     );
 }
+
+/// Found by fuzzing: a protobuf point may hold NaN or infinity, which CoT XML cannot write.
+#[test]
+fn points_that_are_not_finite_are_refused() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds/tak_message/regress-nan-lon");
+    let payload = std::fs::read(seed).unwrap();
+    let err = decode_event(&payload).unwrap_err().to_string();
+    assert!(err.contains("CotEvent lon is NaN"), "{err}");
+}

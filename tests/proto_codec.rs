@@ -435,3 +435,13 @@ fn points_that_are_not_finite_are_refused() {
     let err = decode_event(&payload).unwrap_err().to_string();
     assert!(err.contains("CotEvent lon is NaN"), "{err}");
 }
+
+/// Found by fuzzing: a protobuf time may lie past the year 9999, which CoT XML cannot write.
+#[test]
+fn times_past_the_year_9999_are_refused() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds/tak_message/regress-start-past-9999");
+    let payload = std::fs::read(seed).unwrap();
+    let err = decode_event(&payload).unwrap_err().to_string();
+    assert!(err.contains("CotEvent startTime"), "{err}");
+}

@@ -198,6 +198,19 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
     for (what, s) in fields {
         check_representable(what, s)?;
     }
+    // Times CoT XML can write end with the year 9999 (protobuf times start at 1970).
+    let times = [
+        ("sendTime", ev.sendTime),
+        ("startTime", ev.startTime),
+        ("staleTime", ev.staleTime),
+    ];
+    for (what, ms) in times {
+        if ms > CotTime::MAX.as_millis() as u64 {
+            return Err(Error::Proto(format!(
+                "CotEvent {what} is {ms} ms after 1970, past the year 9999 that CoT can carry"
+            )));
+        }
+    }
     // CoT XML has no way to write NaN or infinity: refuse them as the XML reader does.
     let numbers = [
         ("lat", ev.lat),

@@ -20,14 +20,7 @@ use crate::proto::generated::{
 };
 
 /// The element names that have a typed field, in the order a receiver writes them back.
-pub(crate) const TYPED: [&str; 6] = [
-    "contact",
-    "__group",
-    "precisionlocation",
-    "status",
-    "takv",
-    "track",
-];
+pub(crate) const TYPED: [&str; 6] = super::TYPED_ELEMENTS;
 
 /// The attributes of a plain element (no children, no text, no namespaces), or `None`.
 fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {

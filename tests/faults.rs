@@ -484,3 +484,70 @@ fn the_command_stops_on_a_signal_while_the_peer_never_reads() {
         drop(server);
     }
 }
+
+/// A listener that, for each connection, reads the start of the TLS handshake (the
+/// ClientHello) and then resets the connection (RST, not a clean close).
+fn resetting_tls_peer(l: TcpListener, connections: u64) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut served = 0;
+        l.set_nonblocking(false).unwrap();
+        while served < connections {
+            let Ok((s, _)) = l.accept() else { break };
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut hello = [0u8; 5];
+            // A TLS record header: 0x16 (handshake), version, length.
+            let _ = (&s).read_exact(&mut hello);
+            assert_eq!(hello[0], 0x16, "not a TLS ClientHello");
+            let sock = socket2::SockRef::from(&s);
+            sock.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(s);
+            served += 1;
+        }
+        served
+    })
+}
+
+#[test]
+fn a_tls_peer_that_resets_during_the_handshake_is_a_clear_error() {
+    let _s = serial();
+    let (l, port) = listener();
+    let peer = resetting_tls_peer(l, 1);
+    let url = format!("tls://127.0.0.1:{port}");
+    let err = within(Duration::from_secs(30), "connect", move || {
+        Client::connect(config(
+            &url,
+            &[("PYTAK_RECONNECT", "0"), ("PYTAK_TLS_DONT_VERIFY", "1")],
+        ))
+        .unwrap_err()
+    });
+    let text = err.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(
+        text.to_lowercase().contains("reset") || text.contains("handshake"),
+        "{text}"
+    );
+    assert_eq!(peer.join().unwrap(), 1);
+}
+
+#[test]
+fn a_tls_peer_that_resets_during_the_handshake_is_retried_and_events_wait() {
+    let _s = serial();
+    let (l, port) = listener();
+    let peer = resetting_tls_peer(l, 3);
+    let url = format!("tls://127.0.0.1:{port}");
+    let client = Client::connect(config(&url, &[("PYTAK_TLS_DONT_VERIFY", "1")])).unwrap();
+    common::wait_for(Duration::from_secs(30), || {
+        (client.stats().connect_failures >= 3).then_some(())
+    })
+    .unwrap_or_else(|| panic!("no retries: {}", client.stats()));
+    assert!(client.is_running() && !client.is_connected());
+    for i in 0..5 {
+        client.send(event(i)).unwrap();
+    }
+    let stats = within(Duration::from_secs(30), "shutdown", move || {
+        client.shutdown()
+    });
+    assert_eq!((stats.sent, stats.queued_out), (0, 5), "{stats}");
+    assert_accounted(&stats, 5);
+    assert_eq!(peer.join().unwrap(), 3);
+}

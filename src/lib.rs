@@ -18,6 +18,7 @@
 //! * [`tls`]: the rustls client configuration from the `PYTAK_TLS_*` keys (feature `tls`).
 //! * [`transport`]: TCP, TLS, UDP, log, Marti REST, ... one file per kind of link.
 //! * [`client`]: the [`Client`] that runs a transport's threads.
+//! * [`package`]: TAK data packages, imported (`PREF_PACKAGE`) and written (feature `package`).
 //!
 //! # Limits
 //!
@@ -45,6 +46,7 @@
 //! | a Marti poll answer | 8 MiB (`transport::marti::MAX_ANSWER`), read through a limited reader; a larger one is skipped and counted | `transport::marti` |
 //! | one Marti request (connect, send, whole answer) | 15 s (`transport::marti::REQUEST_TIMEOUT`) | `transport::marti` |
 //! | (uid, time) pairs remembered to drop repeated Marti events | 65 536, oldest forgotten first | `transport::marti::answer::Dedupe` |
+//! | a data package (`PREF_PACKAGE`) | 64 MiB file, 1 000 entries, 256 MiB unpacked, 1 MiB per file read, compression ratio 100 : 1 above 64 KiB; no `..`, absolute paths or symlinks | [`package::archive`] |
 //! | log lines about bad input | the first 10, then one per power of two | |
 
 #![forbid(unsafe_code)]
@@ -61,6 +63,8 @@ pub mod error;
 pub mod framing;
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "package")]
+pub mod package;
 pub mod proto;
 pub mod queue;
 pub mod stats;

@@ -10,7 +10,13 @@ cd "$(dirname "$0")/.."
 venv="${TAKWIRE_VENV:-$PWD/.venv}"
 if [ ! -x "$venv/bin/python" ] || ! cmp -s tests/peers/requirements.txt "$venv/.requirements"; then
     echo "== creating peer virtualenv in $venv"
-    python3 -m venv "$venv"
+    # Some distributions ship Python without the venv module: fall back to virtualenv.
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+        rm -rf "$venv"
+        python3 -m pip install --quiet --user virtualenv 2>/dev/null \
+            || python3 -m pip install --quiet --user --break-system-packages virtualenv
+        python3 -m virtualenv --quiet "$venv"
+    fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
     cp tests/peers/requirements.txt "$venv/.requirements"
 fi

@@ -220,10 +220,10 @@ fn hub(stream: Vec<u8>) -> (u16, crossbeam_channel::Receiver<Event>) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
                 for line in BufReader::new(s).lines() {
                     let Ok(line) = line else { return };
-                    if let Ok(e) = Event::from_xml(line.as_bytes()) {
-                        if tx.send(e).is_err() {
-                            return;
-                        }
+                    if let Ok(e) = Event::from_xml(line.as_bytes())
+                        && tx.send(e).is_err()
+                    {
+                        return;
                     }
                 }
             });

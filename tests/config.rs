@@ -96,11 +96,14 @@ PYTAK_RECONNECT_RESET = 10
 TAKWIRE_MAX_EVENT_SIZE = 65536
 TAKWIRE_CERT_CACHE_DIR = /tmp/certs
 "#;
-    let c = Config::builder()
-        .ini_str(ini, "tool")
-        .unwrap()
-        .build()
-        .unwrap();
+    let b = Config::builder().ini_str(ini, "tool").unwrap();
+    // `build` would read the package (tests/package.rs); the keys alone are checked here.
+    let c = Config::from_settings(b.settings()).unwrap();
+    let e = b.build().unwrap_err().to_string();
+    assert!(
+        e.contains("/tmp/pkg.zip") && e.contains("cannot open the file"),
+        "{e}"
+    );
     assert_eq!(c.cot_url.to_string(), "tls://tak.example:8089");
     assert_eq!(c.tak_proto, TakProto::Protobuf);
     assert!(c.debug && c.fts_compat && c.no_hello);

@@ -411,3 +411,37 @@ fn encoding_refuses_what_tak_protocol_cannot_carry() {
     e.cot_type.clear();
     assert!(encode_event(&e, &mut Vec::new()).is_err());
 }
+
+/// Found by fuzzing: a protobuf uid may hold characters that XML 1.0 cannot carry. Such an
+/// event would change on its way to XML, so it is refused, naming the field and character.
+#[test]
+fn strings_that_xml_cannot_carry_are_refused() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds/tak_message/regress-control-char-in-uid");
+    let payload = std::fs::read(seed).unwrap();
+    let err = decode_event(&payload).unwrap_err().to_string();
+    assert!(
+        err.contains("CotEvent uid") && err.contains("U+0001"),
+        "{err}"
+    );
+}
+
+/// Found by fuzzing: a protobuf point may hold NaN or infinity, which CoT XML cannot write.
+#[test]
+fn points_that_are_not_finite_are_refused() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds/tak_message/regress-nan-lon");
+    let payload = std::fs::read(seed).unwrap();
+    let err = decode_event(&payload).unwrap_err().to_string();
+    assert!(err.contains("CotEvent lon is NaN"), "{err}");
+}
+
+/// Found by fuzzing: a protobuf time may lie past the year 9999, which CoT XML cannot write.
+#[test]
+fn times_past_the_year_9999_are_refused() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds/tak_message/regress-start-past-9999");
+    let payload = std::fs::read(seed).unwrap();
+    let err = decode_event(&payload).unwrap_err().to_string();
+    assert!(err.contains("CotEvent startTime"), "{err}");
+}

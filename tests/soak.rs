@@ -171,7 +171,7 @@ fn reconnect_cycles_do_not_leak_threads_fds_or_memory() {
                     accepted.fetch_add(1, Ordering::AcqRel);
                 }
                 i += 1;
-                if i % 16 == 0 {
+                if i.is_multiple_of(16) {
                     while client.try_recv().is_some() {}
                 }
                 std::thread::sleep(Duration::from_millis(1));

@@ -1,6 +1,7 @@
 //! Interop with a real TAK server: taky (from PyPI) with its own CA, a client data package
 //! from `takyctl build_client` (legacy 3DES PKCS#12 files), takwire and a pytak client
-//! exchanging events through it over mutual TLS.
+//! exchanging events through it over mutual TLS; and taky's ATAK and iTAK packages
+//! (`build_client`, `build_client --is_itak`) imported whole through `PREF_PACKAGE`.
 //!
 //! Needs the peer virtualenv: `TAKWIRE_PEER_PYTHON=/path/to/python cargo test --test tls_taky`.
 
@@ -349,4 +350,91 @@ fn taky_refuses_a_foreign_certificate_and_its_name_is_checked() {
         "{e}\n{}",
         taky_log(&log)
     );
+}
+
+/// Connects with a configuration taken from one of taky's data packages (`PREF_PACKAGE`).
+fn from_package(site: &Site, name: &str) -> Config {
+    let config = Config::builder()
+        .set("PREF_PACKAGE", site.packages[name].to_string_lossy())
+        .set("COT_HOST_ID", format!("takwire-{name}"))
+        // taky's certificate is for taky.test; the package's stream is 127.0.0.1.
+        .set("PYTAK_TLS_SERVER_EXPECTED_HOSTNAME", &site.hostname)
+        .set("PYTAK_RECONNECT_INITIAL", "0.2")
+        .build()
+        .unwrap_or_else(|e| panic!("importing taky's {name} package: {e}"));
+    assert!(config.tls.client_cert.is_none() && config.tls.client_cafile.is_none());
+    assert!(config.tls.client_cert_data.is_some() && config.tls.client_cafile_data.is_some());
+    config
+}
+
+/// Sends `ev` from `from` until `to` receives it.
+fn relay(from: &Client, to: &Client, ev: &Event, log: &Path) -> Event {
+    let deadline = Instant::now() + LIMIT;
+    while Instant::now() < deadline {
+        from.send(ev.clone()).unwrap();
+        let until = Instant::now() + Duration::from_millis(500);
+        while let Some(left) = until.checked_duration_since(Instant::now()) {
+            match to.recv_timeout(left).unwrap() {
+                Some(got) if got.uid == ev.uid => return got,
+                Some(_) => {}
+                None => break,
+            }
+        }
+    }
+    panic!("{} never arrived through taky\n{}", ev.uid, taky_log(log));
+}
+
+#[test]
+fn taky_atak_and_itak_packages_import_and_exchange_events() {
+    let Some(python) = peer_python() else { return };
+    let tmp = TempDir::new("taky-packages");
+    let port = free_port();
+    let site = setup_site(&python, tmp.path(), port, &["atak-one", "itak:itak-two"]);
+    // The layouts are taky's own: ATAK with a manifest and certs/, iTAK flat.
+    let atak = takwire::package::DataPackage::open(&site.packages["atak-one"]).unwrap();
+    let itak = takwire::package::DataPackage::open(&site.packages["itak-two"]).unwrap();
+    assert_eq!(atak.layout, takwire::package::Layout::Atak);
+    assert!(atak.uid.is_some() && atak.pref_path.starts_with("certs/"));
+    assert_eq!(itak.layout, takwire::package::Layout::Itak);
+    assert!(!itak.pref_path.contains('/'), "{}", itak.pref_path);
+    for p in [&atak, &itak] {
+        assert_eq!(p.connect_string, format!("127.0.0.1:{port}:ssl"));
+    }
+
+    let log = tmp.path().join("taky.log");
+    let _taky = start_taky(&python, &site, &log);
+    let a_config = from_package(&site, "atak-one");
+    let b_config = from_package(&site, "itak-two");
+    assert_eq!(
+        a_config.cot_url.to_string(),
+        format!("tls://127.0.0.1:{port}")
+    );
+    assert_eq!(b_config.cot_url, a_config.cot_url);
+    let a = Client::connect(a_config)
+        .unwrap_or_else(|e| panic!("ATAK package: {e}\n{}", taky_log(&log)));
+    let b = Client::connect(b_config)
+        .unwrap_or_else(|e| panic!("iTAK package: {e}\n{}", taky_log(&log)));
+
+    let ev = Event::position(
+        "atak-to-itak",
+        "a-f-G-U-C",
+        10.25,
+        20.5,
+        Duration::from_secs(300),
+    );
+    let got = relay(&a, &b, &ev, &log);
+    assert_eq!((got.point.lat, got.point.lon), (10.25, 20.5));
+    let ev = Event::position(
+        "itak-to-atak",
+        "a-h-G",
+        -5.5,
+        7.75,
+        Duration::from_secs(300),
+    );
+    let got = relay(&b, &a, &ev, &log);
+    assert_eq!((got.point.lat, got.point.lon), (-5.5, 7.75));
+    for c in [a, b] {
+        let stats = c.shutdown();
+        assert_eq!(stats.reconnects, 0, "{stats:?}");
+    }
 }

@@ -70,6 +70,7 @@ Examples:
   takwire --tx-file session.xml --realtime --retime tcp://takserver:8087   replay a recording
   takwire --rx-only tcp://a:8087 | takwire --tx-only tcp://b:8087   relay
   takwire send tcp://takserver:8087 --uid boat-1 --lat 59.91 --lon 10.75 --every 5
+  takwire -p alice.zip                          connect as a TAK data package says
 
 Stats (sent, received, dropped, malformed, reconnects, rates) go to stderr on exit, on
 SIGUSR1 and every --stats-every seconds.
@@ -117,7 +118,8 @@ pub struct Common {
     #[arg(long, value_name = "NAME")]
     pub section: Option<String>,
 
-    /// TAK data package (.zip) with connection settings (PREF_PACKAGE).
+    /// TAK data package (.zip, ATAK or iTAK): the server, client certificate and CA to use
+    /// (PREF_PACKAGE); no URL is needed then.
     #[arg(short = 'p', long = "pref-package", value_name = "ZIP")]
     pub pref_package: Option<PathBuf>,
 

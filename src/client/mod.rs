@@ -297,10 +297,10 @@ impl Client {
             std::thread::sleep(Duration::from_millis(2));
         }
         self.close_link();
-        if let Ok(mut s) = self.supervisor.lock() {
-            if let Some(h) = s.take() {
-                let _ = h.join();
-            }
+        if let Ok(mut s) = self.supervisor.lock()
+            && let Some(h) = s.take()
+        {
+            let _ = h.join();
         }
         self.shared.out_tx.close();
         self.shared.in_tx.close();

@@ -58,11 +58,11 @@ pub(crate) fn run(
         }
     }
     let pending = shared.pending.lock().ok().and_then(|mut p| p.take());
-    if let Some(item) = pending {
-        if let Written::LinkFailed = w.write(item, true) {
-            closer();
-            return;
-        }
+    if let Some(item) = pending
+        && let Written::LinkFailed = w.write(item, true)
+    {
+        closer();
+        return;
     }
     if w.flush().is_err() {
         closer();
@@ -196,10 +196,8 @@ impl Writer<'_> {
             }
             Err(e) => {
                 log::warn!("write failed: {e}");
-                if count {
-                    if let Ok(mut p) = self.shared.pending.lock() {
-                        *p = Some(item);
-                    }
+                if count && let Ok(mut p) = self.shared.pending.lock() {
+                    *p = Some(item);
                 }
                 Written::LinkFailed
             }

@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -92,6 +93,35 @@ pub struct TlsSettings {
     pub enrollment_password: Option<String>,
     /// `PYTAK_TLS_CERT_ENROLLMENT_PASSPHRASE`.
     pub enrollment_passphrase: Option<String>,
+    /// The client certificate of a data package (`PREF_PACKAGE`), held in memory; used
+    /// when `client_cert` is unset. Opened with `client_password`.
+    pub client_cert_data: Option<MemoryFile>,
+    /// The truststore of a data package, held in memory; used when `client_cafile` is
+    /// unset. Opened with its own password (the package's `caPassword`), else
+    /// `client_password`.
+    pub client_cafile_data: Option<MemoryFile>,
+}
+
+/// A certificate or truststore file held in memory, such as one taken from a data package:
+/// it is never written to disk.
+#[derive(Clone, PartialEq)]
+pub struct MemoryFile {
+    /// Where it came from, for messages (for example `pkg.zip!certs/client.p12`).
+    pub name: String,
+    /// The file's bytes.
+    pub data: Arc<[u8]>,
+    /// The password that came with it, if any (a data package's `caPassword`).
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for MemoryFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryFile")
+            .field("name", &self.name)
+            .field("bytes", &self.data.len())
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl fmt::Debug for TlsSettings {
@@ -109,6 +139,8 @@ impl fmt::Debug for TlsSettings {
             .field("enrollment_username", &self.enrollment_username)
             .field("enrollment_password", &hide(&self.enrollment_password))
             .field("enrollment_passphrase", &hide(&self.enrollment_passphrase))
+            .field("client_cert_data", &self.client_cert_data)
+            .field("client_cafile_data", &self.client_cafile_data)
             .finish()
     }
 }
@@ -440,18 +472,57 @@ impl ConfigBuilder {
 
     /// Validates every value and builds the [`Config`]. The first problem found is returned,
     /// naming the key, the value and what is accepted.
+    ///
+    /// When `PREF_PACKAGE` is set (feature `package`), the data package is read and checked
+    /// here: its `COT_URL` and `PYTAK_TLS_CLIENT_PASSWORD` go below the INI file, and its
+    /// certificates are held in memory for whichever of `PYTAK_TLS_CLIENT_CERT` and
+    /// `PYTAK_TLS_CLIENT_CAFILE` is not set (see the `package` module). What came from the
+    /// package is logged at debug level.
     pub fn build(mut self) -> Result<Config> {
         if !self.problems.is_empty() {
             return Err(self.problems.remove(0));
         }
-        let config = Config::from_settings(&self.settings)?;
+        let package = self.read_package()?;
+        #[allow(unused_mut)]
+        let mut config = Config::from_settings(&self.settings)?;
         for (k, v, s) in self.settings.iter() {
             if s != Source::Default {
                 let shown = if is_secret(k) { "<redacted>" } else { v };
                 log::debug!("config {k} = {shown} (from {s})");
             }
         }
+        #[cfg(feature = "package")]
+        if let Some(package) = package {
+            package.apply_certificates(&mut config);
+        }
+        #[cfg(not(feature = "package"))]
+        let () = package;
         Ok(config)
+    }
+
+    /// Reads the data package `PREF_PACKAGE` names, if any, and adds its values below the
+    /// INI file and the environment.
+    #[cfg(feature = "package")]
+    fn read_package(&mut self) -> Result<Option<crate::package::DataPackage>> {
+        let Some(path) = self.settings.text("PREF_PACKAGE").map(PathBuf::from) else {
+            return Ok(None);
+        };
+        let package = crate::package::DataPackage::open(&path)?;
+        for (k, v) in package.config_values() {
+            self.settings.offer(k, &v, Source::Package);
+        }
+        Ok(Some(package))
+    }
+
+    #[cfg(not(feature = "package"))]
+    fn read_package(&mut self) -> Result<()> {
+        if self.settings.text("PREF_PACKAGE").is_some() {
+            return Err(Error::FeatureDisabled {
+                what: "PREF_PACKAGE (data packages)".to_string(),
+                feature: "package",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -620,6 +691,8 @@ impl Config {
                 enrollment_username: opt("PYTAK_TLS_CERT_ENROLLMENT_USERNAME"),
                 enrollment_password: opt("PYTAK_TLS_CERT_ENROLLMENT_PASSWORD"),
                 enrollment_passphrase: opt("PYTAK_TLS_CERT_ENROLLMENT_PASSPHRASE"),
+                client_cert_data: None,
+                client_cafile_data: None,
             },
             reconnect,
             max_event_size: parse_uint(

@@ -228,10 +228,10 @@ impl Detail {
         let at = self.elements.iter().position(|e| e.name == name);
         self.remove(name);
         self.push_element(name, attrs, text);
-        if let Some(i) = at {
-            if let Some(new) = self.elements.pop() {
-                self.elements.insert(i.min(self.elements.len()), new);
-            }
+        if let Some(i) = at
+            && let Some(new) = self.elements.pop()
+        {
+            self.elements.insert(i.min(self.elements.len()), new);
         }
     }
 
@@ -296,10 +296,10 @@ impl Detail {
                 if let Some(e) = DetailElement::from_node(source, child) {
                     detail.push_verbatim(e);
                 }
-            } else if child.is_text() {
-                if let Some(raw) = source.get(child.range()) {
-                    text.push_str(raw);
-                }
+            } else if child.is_text()
+                && let Some(raw) = source.get(child.range())
+            {
+                text.push_str(raw);
             }
         }
         flush(&mut detail, &mut text);

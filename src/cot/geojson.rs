@@ -60,10 +60,10 @@ pub fn to_feature(event: &Event) -> Value {
     if !other_contact.is_empty() {
         props.insert("contact".into(), Value::Object(other_contact));
     }
-    if let Some(text) = element(event, "remarks").and_then(DetailElement::text) {
-        if !text.is_empty() {
-            props.insert("remarks".into(), text.into());
-        }
+    if let Some(text) = element(event, "remarks").and_then(DetailElement::text)
+        && !text.is_empty()
+    {
+        props.insert("remarks".into(), text.into());
     }
     if let Some(track) = element(event, "track") {
         for key in ["course", "speed", "slope"] {

@@ -281,10 +281,10 @@ fn element_to_value(
                 children.push(element_to_value(source, c, Some(node)));
             } else if c.is_text() {
                 // Indentation between elements is dropped; real mixed content is kept.
-                if let Some(t) = c.text() {
-                    if !t.trim().is_empty() {
-                        children.push(Value::String(t.to_string()));
-                    }
+                if let Some(t) = c.text()
+                    && !t.trim().is_empty()
+                {
+                    children.push(Value::String(t.to_string()));
                 }
             }
         }

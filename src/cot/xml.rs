@@ -347,6 +347,35 @@ pub fn write_f64(out: &mut String, v: f64) {
     }
 }
 
+/// The first character in `s` that XML 1.0 cannot carry at all (not even as a character
+/// reference): control characters other than tab, line feed and carriage return, and
+/// U+FFFE, U+FFFF. `None` when every character can be written.
+///
+/// ```
+/// use takwire::cot::xml::unrepresentable;
+/// assert_eq!(unrepresentable("ANDRO\u{1}-ping"), Some('\u{1}'));
+/// assert_eq!(unrepresentable("tab\tok"), None);
+/// ```
+pub fn unrepresentable(s: &str) -> Option<char> {
+    s.chars().find(|&c| {
+        ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    })
+}
+
+/// An error unless every character of `s` can be written as CoT XML; `what` names the
+/// field in the error.
+#[cfg(feature = "proto")]
+pub(crate) fn check_representable(what: &str, s: &str) -> Result<()> {
+    match unrepresentable(s) {
+        None => Ok(()),
+        Some(c) => Err(Error::Proto(format!(
+            "{what} holds the character U+{:04X}, which CoT XML cannot carry",
+            c as u32
+        ))),
+    }
+}
+
 /// Escapes text for an attribute value in double quotes. Tabs and newlines are written as
 /// character references so they survive attribute-value normalisation; characters XML 1.0
 /// cannot carry are replaced by U+FFFD.

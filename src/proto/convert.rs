@@ -25,7 +25,8 @@
 use crate::cot::{Event, xml};
 use crate::error::{Error, Result};
 use crate::framing::{
-    MESH_HEADER, Message, StreamDecoder, TAK_MAGIC, write_mesh_frame, write_stream_frame,
+    FrameError, MESH_HEADER, Message, StreamDecoder, TAK_MAGIC, write_mesh_frame,
+    write_stream_frame,
 };
 
 /// How TAK protocol payloads are framed.
@@ -144,15 +145,16 @@ pub fn frames_to_events(bytes: &[u8], framing: Option<Framing>, max: usize) -> R
             }
             // A frame cut off by the end of the input stays buffered in the decoder.
             let left = decoder.buffered();
-            if let Some(e) = decoder.finish() {
-                return Err(Error::Proto(format!("after frame {n}: {e}")));
-            }
-            if left > 0 {
-                return Err(Error::Proto(format!(
+            match decoder.finish() {
+                Some(FrameError::Truncated { bytes }) => Err(Error::Proto(format!(
+                    "after frame {n}: the input ends inside a frame ({bytes} bytes left)"
+                ))),
+                Some(e) => Err(Error::Proto(format!("after frame {n}: {e}"))),
+                None if left > 0 => Err(Error::Proto(format!(
                     "after frame {n}: the input ends inside a frame ({left} bytes left)"
-                )));
+                ))),
+                None => Ok(events),
             }
-            Ok(events)
         }
     }
 }

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use quick_protobuf::{BytesReader, MessageRead, MessageWrite, Writer};
 
-use crate::cot::xml::{document, escape_attr};
+use crate::cot::xml::{check_representable, document, escape_attr};
 use crate::cot::{CotTime, Detail, DetailElement, Event, Point};
 use crate::error::{Error, Result};
 use crate::proto::generated::{
@@ -187,6 +187,45 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
     if ev.type_pb.is_empty() {
         return Err(Error::Proto("CotEvent has no type".into()));
     }
+    let fields = [
+        ("CotEvent uid", &ev.uid),
+        ("CotEvent type", &ev.type_pb),
+        ("CotEvent how", &ev.how),
+        ("CotEvent access", &ev.access),
+        ("CotEvent qos", &ev.qos),
+        ("CotEvent opex", &ev.opex),
+    ];
+    for (what, s) in fields {
+        check_representable(what, s)?;
+    }
+    // Times CoT XML can write end with the year 9999 (protobuf times start at 1970).
+    let times = [
+        ("sendTime", ev.sendTime),
+        ("startTime", ev.startTime),
+        ("staleTime", ev.staleTime),
+    ];
+    for (what, ms) in times {
+        if ms > CotTime::MAX.as_millis() as u64 {
+            return Err(Error::Proto(format!(
+                "CotEvent {what} is {ms} ms after 1970, past the year 9999 that CoT can carry"
+            )));
+        }
+    }
+    // CoT XML has no way to write NaN or infinity: refuse them as the XML reader does.
+    let numbers = [
+        ("lat", ev.lat),
+        ("lon", ev.lon),
+        ("hae", ev.hae),
+        ("ce", ev.ce),
+        ("le", ev.le),
+    ];
+    for (what, v) in numbers {
+        if !v.is_finite() {
+            return Err(Error::Proto(format!(
+                "CotEvent {what} is {v}, not a finite number"
+            )));
+        }
+    }
     let opt = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
     let mut event = Event {
         version: COT_VERSION.to_string(),
@@ -216,13 +255,13 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
             event.detail = Detail::from_inner_xml(&d.xmlDetail)
                 .map_err(|e| Error::Proto(format!("xmlDetail: {e}")))?;
         }
-        if let Some(carrier) = event.detail.take_last(CARRIER) {
-            if !read_carrier(&carrier, &mut event) {
-                // Not ours after all: keep it as the detail element it is.
-                event.detail.push_verbatim(carrier);
-            }
+        if let Some(carrier) = event.detail.take_last(CARRIER)
+            && !read_carrier(&carrier, &mut event)
+        {
+            // Not ours after all: keep it as the detail element it is.
+            event.detail.push_verbatim(carrier);
         }
-        typed::append(&d, &mut event.detail);
+        typed::append(&d, &mut event.detail)?;
     }
     Ok(event)
 }

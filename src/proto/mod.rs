@@ -40,6 +40,18 @@
 pub mod control;
 pub mod convert;
 
+/// The detail elements that TAK protocol carries in typed fields, in the order a receiver
+/// writes them back: after every other element. A protobuf round trip keeps the order of the
+/// other elements, but moves an element of these names that appears once to the end.
+pub const TYPED_ELEMENTS: [&str; 6] = [
+    "contact",
+    "__group",
+    "precisionlocation",
+    "status",
+    "takv",
+    "track",
+];
+
 #[cfg(feature = "proto")]
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated;

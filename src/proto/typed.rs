@@ -20,14 +20,7 @@ use crate::proto::generated::{
 };
 
 /// The element names that have a typed field, in the order a receiver writes them back.
-pub(crate) const TYPED: [&str; 6] = [
-    "contact",
-    "__group",
-    "precisionlocation",
-    "status",
-    "takv",
-    "track",
-];
+pub(crate) const TYPED: [&str; 6] = super::TYPED_ELEMENTS;
 
 /// The attributes of a plain element (no children, no text, no namespaces), or `None`.
 fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {
@@ -173,60 +166,89 @@ pub(crate) fn fill(d: &mut PbDetail<'static>, e: &DetailElement) -> bool {
 /// Appends the typed fields of `d` to `detail` as elements, as ATAK does: after the
 /// `xmlDetail` children, and only where `xmlDetail` has no element of that name (a sender
 /// that put both is taken at its XML).
-pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) {
-    let absent = |detail: &Detail, name: &str| detail.element(name).is_none();
+pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) -> crate::error::Result<()> {
+    // What XML cannot carry would come back changed: refuse it rather than alter it.
+    let mut strings: Vec<(&str, &str)> = Vec::new();
     if let Some(c) = &d.contact {
-        if absent(detail, "contact") {
-            let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(2);
-            if !c.endpoint.is_empty() {
-                attrs.push(("endpoint", &c.endpoint));
-            }
-            attrs.push(("callsign", &c.callsign));
-            detail.push_element("contact", &attrs, None);
-        }
+        strings.extend([
+            ("contact endpoint", &*c.endpoint),
+            ("contact callsign", &*c.callsign),
+        ]);
     }
     if let Some(g) = &d.group {
-        if absent(detail, "__group") {
-            detail.push_element("__group", &[("name", &g.name), ("role", &g.role)], None);
-        }
+        strings.extend([("group name", &*g.name), ("group role", &*g.role)]);
     }
     if let Some(p) = &d.precisionLocation {
-        if absent(detail, "precisionlocation") {
-            detail.push_element(
-                "precisionlocation",
-                &[("geopointsrc", &p.geopointsrc), ("altsrc", &p.altsrc)],
-                None,
-            );
-        }
-    }
-    if let Some(s) = &d.status {
-        if absent(detail, "status") {
-            let battery = s.battery.to_string();
-            detail.push_element("status", &[("battery", &battery)], None);
-        }
+        strings.extend([
+            ("precisionlocation geopointsrc", &*p.geopointsrc),
+            ("precisionlocation altsrc", &*p.altsrc),
+        ]);
     }
     if let Some(t) = &d.takv {
-        if absent(detail, "takv") {
-            detail.push_element(
-                "takv",
-                &[
-                    ("device", &t.device),
-                    ("platform", &t.platform),
-                    ("os", &t.os),
-                    ("version", &t.version),
-                ],
-                None,
-            );
-        }
+        strings.extend([
+            ("takv device", &*t.device),
+            ("takv platform", &*t.platform),
+            ("takv os", &*t.os),
+            ("takv version", &*t.version),
+        ]);
     }
-    if let Some(t) = &d.track {
-        if absent(detail, "track") {
-            let (mut speed, mut course) = (String::new(), String::new());
-            write_f64(&mut speed, t.speed);
-            write_f64(&mut course, t.course);
-            detail.push_element("track", &[("speed", &speed), ("course", &course)], None);
-        }
+    for (what, s) in strings {
+        crate::cot::xml::check_representable(what, s)?;
     }
+    let absent = |detail: &Detail, name: &str| detail.element(name).is_none();
+    if let Some(c) = &d.contact
+        && absent(detail, "contact")
+    {
+        let mut attrs: Vec<(&str, &str)> = Vec::with_capacity(2);
+        if !c.endpoint.is_empty() {
+            attrs.push(("endpoint", &c.endpoint));
+        }
+        attrs.push(("callsign", &c.callsign));
+        detail.push_element("contact", &attrs, None);
+    }
+    if let Some(g) = &d.group
+        && absent(detail, "__group")
+    {
+        detail.push_element("__group", &[("name", &g.name), ("role", &g.role)], None);
+    }
+    if let Some(p) = &d.precisionLocation
+        && absent(detail, "precisionlocation")
+    {
+        detail.push_element(
+            "precisionlocation",
+            &[("geopointsrc", &p.geopointsrc), ("altsrc", &p.altsrc)],
+            None,
+        );
+    }
+    if let Some(s) = &d.status
+        && absent(detail, "status")
+    {
+        let battery = s.battery.to_string();
+        detail.push_element("status", &[("battery", &battery)], None);
+    }
+    if let Some(t) = &d.takv
+        && absent(detail, "takv")
+    {
+        detail.push_element(
+            "takv",
+            &[
+                ("device", &t.device),
+                ("platform", &t.platform),
+                ("os", &t.os),
+                ("version", &t.version),
+            ],
+            None,
+        );
+    }
+    if let Some(t) = &d.track
+        && absent(detail, "track")
+    {
+        let (mut speed, mut course) = (String::new(), String::new());
+        write_f64(&mut speed, t.speed);
+        write_f64(&mut course, t.course);
+        detail.push_element("track", &[("speed", &speed), ("course", &course)], None);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -294,7 +316,7 @@ mod tests {
             assert!(fill(&mut d, e));
         }
         let mut out = Detail::from_inner_xml(r#"<status battery="99"/>"#).unwrap();
-        append(&d, &mut out);
+        append(&d, &mut out).unwrap();
         assert_eq!(
             out.inner_xml(),
             r#"<status battery="99"/><contact endpoint="e" callsign="A&amp;B"/><__group name="Cyan" role="HQ"/><track speed="1.5" course="0.0"/>"#

@@ -55,9 +55,22 @@ pub fn load(
     provider: &CryptoProvider,
 ) -> Result<Identity> {
     let data = read_material(CERT_KEY, cert)?;
-    let identity = if pem::is_pem(&data) {
-        from_pem(cert, &data, key, password)?
-    } else if x509_parser::parse_x509_certificate(&data).is_ok() {
+    load_bytes(cert, &data, key, password, provider)
+}
+
+/// Like [`load`], for a certificate already in memory (a data package's PKCS#12 file):
+/// `name` only names it in error messages.
+pub fn load_bytes(
+    name: &Path,
+    data: &[u8],
+    key: Option<&Path>,
+    password: Option<&Password>,
+    provider: &CryptoProvider,
+) -> Result<Identity> {
+    let cert = name;
+    let identity = if pem::is_pem(data) {
+        from_pem(cert, data, key, password)?
+    } else if x509_parser::parse_x509_certificate(data).is_ok() {
         let Some(key_path) = key else {
             return Err(tls_error(
                 CERT_KEY,
@@ -66,14 +79,14 @@ pub fn load(
             ));
         };
         Identity {
-            chain: vec![CertificateDer::from(data)],
+            chain: vec![CertificateDer::from(data.to_vec())],
             key: key_from_file(key_path, password)?,
         }
     } else {
         if key.is_some() {
             log::debug!("{KEY_KEY} is ignored: {CERT_KEY} is a PKCS#12 file with its own key");
         }
-        from_pkcs12(cert, &data, password, provider)?
+        from_pkcs12(cert, data, password, provider)?
     };
     check(cert, key, &identity, provider)?;
     Ok(identity)
@@ -358,18 +371,18 @@ fn check(
     };
     let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
         .map_err(|e| tls_error(CERT_KEY, cert_path, format!("damaged certificate: {e}")))?;
-    if let Some(spki) = signing.public_key() {
-        if spki.as_ref() != cert.public_key().raw {
-            return Err(tls_error(
-                key_name,
-                key_file,
-                format!(
-                    "the private key does not belong to the certificate {} of {CERT_KEY}={}",
-                    cert.subject(),
-                    cert_path.display()
-                ),
-            ));
-        }
+    if let Some(spki) = signing.public_key()
+        && spki.as_ref() != cert.public_key().raw
+    {
+        return Err(tls_error(
+            key_name,
+            key_file,
+            format!(
+                "the private key does not belong to the certificate {} of {CERT_KEY}={}",
+                cert.subject(),
+                cert_path.display()
+            ),
+        ));
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -17,6 +17,10 @@
 //! `PYTAK_TLS_CLIENT_CAFILE` the Mozilla roots are trusted (PyTAK's context then trusts
 //! nothing). TLS 1.2 and 1.3 only, as PyTAK (which turns 1.0 and 1.1 off).
 //!
+//! A data package (`PREF_PACKAGE`, see the `package` module) supplies its client certificate
+//! and truststore in memory ([`TlsSettings::client_cert_data`],
+//! [`TlsSettings::client_cafile_data`]); files named by the keys above win over them.
+//!
 //! All material is read and checked when the configuration is built, before any
 //! connection: a missing file, a wrong password, a key that does not belong to the
 //! certificate, or a certificate outside its validity period is an [`Error::Tls`] naming
@@ -131,7 +135,20 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
         );
         Arc::new(trust::AcceptAnyVerifier::new(&provider))
     } else {
-        let roots = trust::root_store(tls.client_cafile.as_deref(), password.as_ref())?;
+        let roots = match (&tls.client_cafile, &tls.client_cafile_data) {
+            (None, Some(mem)) => {
+                let own = mem.password.as_ref().map(|p| Password {
+                    value: p.clone(),
+                    key: "caPassword",
+                });
+                trust::root_store_bytes(
+                    Path::new(&mem.name),
+                    &mem.data,
+                    own.as_ref().or(password.as_ref()),
+                )?
+            }
+            (path, _) => trust::root_store(path.as_deref(), password.as_ref())?,
+        };
         let webpki = trust::webpki_verifier(roots, &provider)?;
         if tls.dont_check_hostname {
             log::warn!(
@@ -161,8 +178,8 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
         .map_err(|e| Error::Tls(format!("{}: {e}", ciphers::KEY)))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match &tls.client_cert {
-        Some(cert) => {
+    let config = match (&tls.client_cert, &tls.client_cert_data) {
+        (Some(cert), _) => {
             let id = identity::load(
                 cert,
                 tls.client_key.as_deref(),
@@ -173,7 +190,14 @@ pub fn client_config(tls: &TlsSettings, host: &str) -> Result<TlsClient> {
                 .with_client_auth_cert(id.chain, id.key)
                 .map_err(|e| tls_error(identity::CERT_KEY, cert, e.to_string()))?
         }
-        None => {
+        (None, Some(mem)) => {
+            let name = Path::new(&mem.name);
+            let id = identity::load_bytes(name, &mem.data, None, password.as_ref(), &provider)?;
+            builder
+                .with_client_auth_cert(id.chain, id.key)
+                .map_err(|e| tls_error(identity::CERT_KEY, name, e.to_string()))?
+        }
+        (None, None) => {
             if tls.client_key.is_some() {
                 log::warn!("PYTAK_TLS_CLIENT_KEY is set without PYTAK_TLS_CLIENT_CERT: ignored");
             }

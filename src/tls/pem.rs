@@ -86,7 +86,7 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         .or_else(|| chars.strip_suffix(b"="));
     let pad = chars.len() - data.map_or(chars.len(), <[u8]>::len);
     let data = data.unwrap_or(&chars);
-    if (data.len() + pad) % 4 != 0 {
+    if !(data.len() + pad).is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(data.len() / 4 * 3 + 2);

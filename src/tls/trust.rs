@@ -29,7 +29,18 @@ pub fn root_store(cafile: Option<&Path>, password: Option<&Password>) -> Result<
         });
     };
     let data = read_material(CAFILE_KEY, path)?;
-    let certs = anchors_in(path, &data, password)?;
+    root_store_bytes(path, &data, password)
+}
+
+/// Like [`root_store`], for trust anchors already in memory (a data package's truststore):
+/// `name` only names them in error messages.
+pub fn root_store_bytes(
+    name: &Path,
+    data: &[u8],
+    password: Option<&Password>,
+) -> Result<RootCertStore> {
+    let path = name;
+    let certs = anchors_in(path, data, password)?;
     let mut store = RootCertStore::empty();
     let mut rejected = Vec::new();
     for (i, cert) in certs.into_iter().enumerate() {
@@ -50,7 +61,8 @@ pub fn root_store(cafile: Option<&Path>, password: Option<&Password>) -> Result<
     Ok(store)
 }
 
-fn anchors_in(
+/// The certificates of a PEM, DER or PKCS#12 file (see [`root_store`]).
+pub(crate) fn anchors_in(
     path: &Path,
     data: &[u8],
     password: Option<&Password>,

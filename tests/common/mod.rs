@@ -263,12 +263,11 @@ pub fn events_from(
                 Ok(0) | Err(_) => return,
                 Ok(_) => {
                     while let Some(m) = d.next_message() {
-                        if let Ok(msg) = m {
-                            if let Ok(ev) = takwire::wire::decode(msg) {
-                                if tx.send(ev).is_err() {
-                                    return;
-                                }
-                            }
+                        if let Ok(msg) = m
+                            && let Ok(ev) = takwire::wire::decode(msg)
+                            && tx.send(ev).is_err()
+                        {
+                            return;
                         }
                     }
                 }

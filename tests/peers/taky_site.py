@@ -1,13 +1,15 @@
 """Sets up a throw-away taky TAK server site for the TLS interop test (tests/tls_taky.rs).
 
-    python taky_site.py DIR PORT NAME [NAME ...]
+    python taky_site.py DIR PORT NAME [NAME ...]     (NAME or itak:NAME)
 
 * `takyctl setup` creates DIR (which must not exist yet) with taky's own CA and server
   certificate for the host name `taky.test`;
 * taky.conf is then pinned to loopback: bind 127.0.0.1, COT port PORT, no monitor port, no
   redis (everything in memory);
 * `takyctl build_client NAME` makes one client data package per NAME, as DIR/NAME.zip: a
-  legacy (3DES) PKCS#12 client certificate, the server truststore .p12 and a .pref file.
+  legacy (3DES) PKCS#12 client certificate, the server truststore .p12 and a .pref file,
+  in ATAK's layout (MANIFEST/manifest.xml, certs/); a NAME written `itak:NAME` gets
+  `--is_itak`, iTAK's flat layout.
 
 Prints `key=value` lines: conf, ca_pem, hostname, and package.NAME for each package.
 Start the server afterwards with `python -m taky.cot -c DIR/taky.conf`.
@@ -51,7 +53,12 @@ def main():
         conf.write(f)
     packages = {}
     for name in names:
-        takyctl(["-c", conf_path, "build_client", name], cwd=site)
+        itak = name.startswith("itak:")
+        name = name.removeprefix("itak:")
+        takyctl(
+            ["-c", conf_path, "build_client", name] + (["--is_itak"] if itak else []),
+            cwd=site,
+        )
         packages[name] = os.path.join(site, f"{name}.zip")
     print(f"conf={conf_path}")
     print(f"ca_pem={os.path.join(site, 'ssl', 'ca.crt')}")

@@ -414,14 +414,14 @@ pub fn marti_answer(data: &[u8]) {
     assert!(dedupe.len() <= first_new);
     let mut again = 0usize;
     extract(body, max, &mut |m| {
-        if let Ok(x) = m {
-            if dedupe.is_new(x) {
-                assert!(
-                    uid_and_time(x).is_none(),
-                    "a known (uid, time) delivered twice"
-                );
-                again += 1;
-            }
+        if let Ok(x) = m
+            && dedupe.is_new(x)
+        {
+            assert!(
+                uid_and_time(x).is_none(),
+                "a known (uid, time) delivered twice"
+            );
+            again += 1;
         }
     });
     let anonymous = events.iter().filter(|e| uid_and_time(e).is_none()).count();

@@ -165,10 +165,10 @@ impl Dedupe {
         if self.seen.contains(&key) {
             return false;
         }
-        if self.order.len() >= Self::CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
+        if self.order.len() >= Self::CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
         }
         self.order.push_back(key.clone());
         self.seen.insert(key);

@@ -184,14 +184,29 @@ impl JsonLine {
                 self.oversized, self.max
             ))
         } else {
-            match takwire::cot::json::from_slice(&self.buf) {
-                Ok(e) => Input::Event(Box::new(e), None),
-                Err(e) => Input::Bad(e.to_string()),
-            }
+            self.parse()
         };
         self.buf.clear();
         self.oversized = 0;
         Some(item)
+    }
+}
+
+impl JsonLine {
+    #[cfg(feature = "json")]
+    fn parse(&self) -> Input {
+        match takwire::cot::json::from_slice(&self.buf) {
+            Ok(e) => Input::Event(Box::new(e), None),
+            Err(e) => Input::Bad(e.to_string()),
+        }
+    }
+
+    #[cfg(not(feature = "json"))]
+    fn parse(&self) -> Input {
+        Input::Bad(format!(
+            "JSON input line of {} bytes skipped: JSON is not built (the `json` feature is off)",
+            self.buf.len()
+        ))
     }
 }
 

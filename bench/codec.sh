@@ -32,6 +32,6 @@ awk 'FNR == 1 { file++; next }
          for (i = 1; i <= n; i++) {
              k = order[i]; split(k, p, " ")
              if (k in py && py[k] > 0)
-                 printf "%-10s %-14s %12.0f %12.0f %8.0fx\n", p[1], p[2], tw[k], py[k], tw[k] / py[k]
+                 printf "%-10s %-14s %12.0f %12.0f %8.1fx\n", p[1], p[2], tw[k], py[k], tw[k] / py[k]
          }
      }' "$out/codec_takwire.txt" "$out/codec_pytak.txt"

@@ -187,7 +187,7 @@ for t in $TRANSPORTS; do
         cpu_a=$(awk -v c="${CPU[$a]}" -v n="${RECV[$a]}" 'BEGIN { if (n > 0) printf "%.9f", c / n; else print "?" }')
         cpu_b=$(awk -v c="${CPU[$b]}" -v n="${RECV[$b]}" 'BEGIN { if (n > 0) printf "%.9f", c / n; else print "?" }')
         rss_pct=$(awk -v r="$(ratio "${RSS_RX[$a]}" "${RSS_RX[$b]}")" 'BEGIN { if (r == "-") print "-"; else printf "%.0f%%", 100 * r }')
-        cpu_pct=$(awk -v r="$(ratio "$cpu_a" "$cpu_b")" 'BEGIN { if (r == "-") print "-"; else printf "%.1f%%", 100 * r }')
+        cpu_pct=$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f%%", 100 * a / b; else print "-" }')
         printf '%-10s %12s %10s %8s %14s %14s %9s %9s %16s %16s\n' "$t/$f" "${RATE[$a]}" "${RATE[$b]}" \
             "x$(ratio "${RATE[$a]}" "${RATE[$b]}")" "${RSS_TX[$a]}/${RSS_RX[$a]}" "${RSS_TX[$b]}/${RSS_RX[$b]}" \
             "$rss_pct" "$cpu_pct" "${LAT_MED[$a]}/${LAT_P99[$a]}" "${LAT_MED[$b]}/${LAT_P99[$b]}"

@@ -293,7 +293,10 @@ mod tests {
         let got = read_all(b"<event uid='cut'><point", 5, 1 << 20);
         // The stream decoder reports the event the input cut off.
         assert!(
-            got[0].as_ref().unwrap_err().contains("cut off after 23 bytes"),
+            got[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("cut off after 23 bytes"),
             "{got:?}"
         );
     }

@@ -27,6 +27,8 @@ pub struct DropOldest<T> {
     tx: Sender<T>,
     rx: Receiver<T>,
     shared: Arc<Shared>,
+    /// The bound of a growing channel (its crossbeam channel is unbounded).
+    growing: Option<usize>,
 }
 
 impl<T> Clone for DropOldest<T> {
@@ -35,6 +37,7 @@ impl<T> Clone for DropOldest<T> {
             tx: self.tx.clone(),
             rx: self.rx.clone(),
             shared: self.shared.clone(),
+            growing: self.growing,
         }
     }
 }
@@ -66,6 +69,25 @@ pub fn drop_oldest<T>(capacity: usize) -> (DropOldest<T>, Receiver<T>) {
             tx,
             rx: rx.clone(),
             shared: Arc::new(Shared::default()),
+            growing: None,
+        },
+        rx,
+    )
+}
+
+/// Creates a drop-oldest channel like [`drop_oldest`] whose memory follows what it holds:
+/// [`drop_oldest`] reserves room for `capacity` items at once (crossbeam's bounded
+/// channel), which for a large `MAX_IN_QUEUE` costs memory that is rarely used. With several
+/// producers sending at once it may briefly hold one item more per producer; with one (a
+/// client's reader thread) it holds at most `capacity`.
+pub fn drop_oldest_growing<T>(capacity: usize) -> (DropOldest<T>, Receiver<T>) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    (
+        DropOldest {
+            tx,
+            rx: rx.clone(),
+            shared: Arc::new(Shared::default()),
+            growing: Some(capacity.max(1)),
         },
         rx,
     )
@@ -75,6 +97,18 @@ impl<T> DropOldest<T> {
     /// Queues `item` without blocking. When the channel is full, the oldest item is taken
     /// out and counted as dropped. Fails only when the channel was closed.
     pub fn send(&self, mut item: T) -> Result<(), Closed<T>> {
+        if let Some(capacity) = self.growing {
+            if self.is_closed() {
+                return Err(Closed(item));
+            }
+            while self.tx.len() >= capacity {
+                if self.rx.try_recv().is_err() {
+                    break;
+                }
+                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            return self.tx.send(item).map_err(|e| Closed(e.into_inner()));
+        }
         loop {
             if self.is_closed() {
                 return Err(Closed(item));
@@ -95,6 +129,26 @@ impl<T> DropOldest<T> {
     /// Queues `item`, waiting up to `timeout` for room instead of dropping anything.
     pub fn send_timeout(&self, item: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         let deadline = Instant::now() + timeout;
+        if let Some(capacity) = self.growing {
+            // Nothing signals room in an unbounded channel: look again every millisecond,
+            // only while it is full.
+            loop {
+                if self.is_closed() {
+                    return Err(SendTimeoutError::Closed(item));
+                }
+                if self.tx.len() < capacity {
+                    return self
+                        .tx
+                        .send(item)
+                        .map_err(|e| SendTimeoutError::Closed(e.into_inner()));
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(SendTimeoutError::Timeout(item));
+                }
+                std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
+            }
+        }
         let mut item = item;
         // Wait in short slices so that closing the channel is noticed promptly.
         loop {
@@ -133,7 +187,8 @@ impl<T> DropOldest<T> {
 
     /// The capacity.
     pub fn capacity(&self) -> usize {
-        self.tx.capacity().unwrap_or(usize::MAX)
+        self.growing
+            .unwrap_or_else(|| self.tx.capacity().unwrap_or(usize::MAX))
     }
 
     /// Closes the channel: later sends fail. Items already queued stay readable.
@@ -151,6 +206,31 @@ impl<T> DropOldest<T> {
 mod tests {
     use super::*;
     use std::thread;
+
+    #[test]
+    fn growing_keeps_the_newest_counts_drops_and_waits_for_room() {
+        let (tx, rx) = drop_oldest_growing(3);
+        assert_eq!(tx.capacity(), 3);
+        for i in 0..10 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(tx.dropped(), 7);
+        assert_eq!(tx.len(), 3);
+        assert_eq!(
+            tx.send_timeout(10, Duration::from_millis(20)),
+            Err(SendTimeoutError::Timeout(10))
+        );
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![7, 8, 9]);
+        tx.send_timeout(11, Duration::from_millis(20)).unwrap();
+        assert_eq!(rx.try_recv(), Ok(11));
+        tx.close();
+        assert_eq!(tx.send(12), Err(Closed(12)));
+        assert_eq!(
+            tx.send_timeout(13, Duration::from_millis(20)),
+            Err(SendTimeoutError::Closed(13))
+        );
+        assert_eq!(tx.dropped(), 7);
+    }
 
     #[test]
     fn keeps_the_newest_and_counts_drops() {

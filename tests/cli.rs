@@ -315,6 +315,7 @@ fn help_lists_the_schemes_and_exit_codes() {
 }
 
 #[test]
+#[cfg(feature = "completions")]
 fn version_and_shell_completions() {
     let out = run(
         {

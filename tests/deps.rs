@@ -52,3 +52,50 @@ fn no_openssl_native_tls_aws_lc_or_async_runtime() {
         .collect();
     assert!(bad.is_empty(), "forbidden crates in the tree: {bad:?}");
 }
+
+/// Crates whose build scripts compile C (or find C libraries): only `ring` may need them, so
+/// that cross-compiling (for ARM boards, say) needs a C cross-compiler for ring and nothing
+/// else.
+#[test]
+fn only_ring_compiles_c() {
+    for tool in ["cc", "cmake", "pkg-config", "bindgen"] {
+        let out = Command::new(env!("CARGO"))
+            .args([
+                "tree",
+                "--all-features",
+                "-e",
+                "normal,build",
+                "-i",
+                tool,
+                "--depth",
+                "1",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("running cargo tree");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            // `-i` names a crate that is not in the tree at all.
+            assert!(
+                stderr.contains("did not match any packages"),
+                "cargo tree -i {tool} failed: {stderr}"
+            );
+            continue;
+        }
+        let tree = String::from_utf8(out.stdout).unwrap();
+        let users: Vec<&str> = tree
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with('['))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(
+            users.iter().all(|u| *u == "ring"),
+            "crates other than ring build-depend on {tool}: {users:?}\n{tree}"
+        );
+    }
+}

@@ -11,6 +11,7 @@
 //! Each subcommand is a variant of [`Command`] with its own module; adding one is a
 //! variant, a module with a `run(args) -> Exit` and a match arm in [`main`].
 
+#[cfg(feature = "completions")]
 mod completions;
 mod filter;
 mod input;
@@ -104,6 +105,7 @@ pub enum Command {
     /// Build a position report from flags and send it, once or periodically.
     Send(Box<send::SendArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[cfg(feature = "completions")]
     Completions(completions::CompletionsArgs),
 }
 
@@ -181,6 +183,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Send(args)) => send::run(*args),
+        #[cfg(feature = "completions")]
         Some(Command::Completions(args)) => completions::run(args),
         None => run::run(cli.run),
     }

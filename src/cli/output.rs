@@ -55,6 +55,13 @@ impl Writer {
             let probe = Event::hello(std::time::Duration::from_secs(60));
             takwire::proto::encode_event(&probe, &mut self.payload)?;
         }
+        #[cfg(not(feature = "json"))]
+        if matches!(self.format, Format::Json | Format::Geojson) {
+            return Err(takwire::Error::FeatureDisabled {
+                what: format!("--format {}", self.format),
+                feature: "json",
+            });
+        }
         Ok(())
     }
 
@@ -69,15 +76,23 @@ impl Writer {
                 out.write_all(takwire::cot::xml::single_line(&self.text).as_bytes())?;
                 out.write_all(b"\n")
             }
+            #[cfg(feature = "json")]
             Format::Json => {
                 takwire::cot::json::write(event, out)?;
                 out.write_all(b"\n")
             }
+            #[cfg(feature = "json")]
             Format::Geojson => {
                 serde_json::to_writer(&mut *out, &takwire::cot::geojson::to_feature(event))
                     .map_err(io::Error::from)?;
                 out.write_all(b"\n")
             }
+            // Refused by `check` before anything is received.
+            #[cfg(not(feature = "json"))]
+            Format::Json | Format::Geojson => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "JSON output is not built (the `json` feature is off)",
+            )),
             Format::Proto => {
                 self.payload.clear();
                 takwire::proto::encode_event(event, &mut self.payload)

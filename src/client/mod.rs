@@ -40,7 +40,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 use crate::config::Config;
 use crate::cot::Event;
 use crate::error::{Error, Result};
-use crate::queue::{DropOldest, SendTimeoutError, drop_oldest};
+use crate::queue::{DropOldest, SendTimeoutError, drop_oldest, drop_oldest_growing};
 use crate::stats::{Counters, Stats};
 use crate::transport::{Closer, Connector, connector_for};
 use crate::wire::Outgoing;
@@ -144,7 +144,8 @@ impl Client {
             }
         };
         let (out_tx, out_rx) = drop_oldest(config.max_out_queue);
-        let (in_tx, in_rx) = drop_oldest(config.max_in_queue);
+        // Growing: a large MAX_IN_QUEUE costs memory only when events pile up.
+        let (in_tx, in_rx) = drop_oldest_growing(config.max_in_queue);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
         let shared = Arc::new(Shared {

@@ -44,6 +44,27 @@ pub(crate) fn document<'a>(text: &'a str, what: &str) -> Result<roxmltree::Docum
 /// the attributes of each start tag (`=` outside quotes), skipping comments, CDATA sections,
 /// processing instructions and declarations. Linear in the length of `xml`.
 fn check_markup(xml: &[u8]) -> std::result::Result<(), String> {
+    // The exact scan below is needed only when a limit could be broken. Every attribute of
+    // a start tag has its `=` between the tag's `<` and the next `<` (an attribute value
+    // cannot hold `<`; the parser stops at one), and every namespace declaration has an
+    // `xmlns`: when no run between two `<` has too many `=` and the text has few `xmlns`
+    // (as nearly every event), no limit can be broken.
+    let (mut run, mut most) = (0, 0);
+    for i in memchr::memchr2_iter(b'<', b'=', xml) {
+        if xml.get(i) == Some(&b'<') {
+            run = 0;
+        } else {
+            run += 1;
+            most = most.max(run);
+        }
+    }
+    if most <= MAX_ATTRIBUTES
+        && memchr::memmem::find_iter(xml, b"xmlns")
+            .nth(MAX_NAMESPACES)
+            .is_none()
+    {
+        return Ok(());
+    }
     let mut namespaces = 0;
     let mut i = 0;
     while let Some(off) = xml[i..].iter().position(|&c| c == b'<') {

@@ -27,6 +27,9 @@ fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {
     if e.xml().contains("xmlns") {
         return None;
     }
+    if let Some(attrs) = simple_attributes(e.xml()) {
+        return Some(attrs);
+    }
     let doc = document(e.xml(), "detail element").ok()?;
     let root = doc.root_element();
     if root.has_children() || root.tag_name().namespace().is_some() {
@@ -40,6 +43,49 @@ fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {
         attrs.push((a.name().to_string(), a.value().to_string()));
     }
     Some(attrs)
+}
+
+/// The attributes of an element as simple as the typed ones nearly always are,
+/// `<name a="v" b='w'/>`, read without an XML parser (a parse per element was most of the
+/// cost of encoding a position report). `None` for anything else (entities, whitespace
+/// that XML would normalise, prefixes, children, duplicates...), which the XML parser then
+/// reads; for what it accepts, it gives what the parser gives.
+fn simple_attributes(xml: &str) -> Option<Vec<(String, String)>> {
+    let name_len = |s: &str| {
+        let b = s.as_bytes();
+        let first = *b.first()?;
+        if !(first.is_ascii_alphabetic() || first == b'_') {
+            return None;
+        }
+        Some(
+            b.iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+                .count(),
+        )
+    };
+    let rest = xml.strip_prefix('<')?;
+    let mut s = &rest[name_len(rest)?..];
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    loop {
+        let t = s.trim_start_matches([' ', '\t', '\r', '\n']);
+        if t == "/>" {
+            return Some(attrs);
+        }
+        if t.len() == s.len() {
+            return None;
+        }
+        let (name, r) = t.split_at(name_len(t)?);
+        let r = r.strip_prefix('=')?;
+        let quote = r.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+        let r = &r[1..];
+        let end = r.find(quote)?;
+        let value = &r[..end];
+        if value.contains(['&', '<', '\t', '\r', '\n']) || attrs.iter().any(|(k, _)| k == name) {
+            return None;
+        }
+        attrs.push((name.to_string(), value.to_string()));
+        s = &r[end + 1..];
+    }
 }
 
 /// Looks attributes up by name, and checks that none are left over.
@@ -254,6 +300,45 @@ pub(crate) fn append(d: &PbDetail<'_>, detail: &mut Detail) -> crate::error::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_attributes_agree_with_the_parser() {
+        let parsed = |xml: &str| -> Vec<(String, String)> {
+            let doc = document(xml, "test").unwrap();
+            doc.root_element()
+                .attributes()
+                .map(|a| (a.name().to_string(), a.value().to_string()))
+                .collect()
+        };
+        for xml in [
+            r#"<contact callsign="HOPE"/>"#,
+            r#"<contact/>"#,
+            r#"<contact  endpoint='*:-1:stcp'  callsign="A'B" />"#,
+            "<track\ncourse=\"30.5\"\tspeed=\"0.0\"/>",
+            r#"<takv os="29" version="4.10.0.57 (2a1c8a26).1679591429-CIV" device="SAMSUNG SM-G975U1" platform="ATAK-CIV"/>"#,
+            r#"<__group role="Team Member" name="Cyan"/>"#,
+            r#"<status battery="a>b"/>"#,
+            r#"<x-y.z a-b.c_d=""/>"#,
+        ] {
+            assert_eq!(simple_attributes(xml), Some(parsed(xml)), "{xml}");
+        }
+        for xml in [
+            r#"<contact callsign="A&amp;B"/>"#,
+            "<contact callsign=\"A\nB\"/>",
+            r#"<contact callsign="A"></contact>"#,
+            r#"<contact callsign="A" callsign="B"/>"#,
+            r#"<contact callsign = "A"/>"#,
+            r#"<contact callsign="A"/>x"#,
+            r#"<contact callsign="A"callsign2="B"/>"#,
+            r#"<contact p:callsign="A"/>"#,
+            r#"<contact callsign="A/>"#,
+            r#"<1contact/>"#,
+            r#"contact/>"#,
+            r#"<contact callsign=A/>"#,
+        ] {
+            assert_eq!(simple_attributes(xml), None, "{xml}");
+        }
+    }
 
     fn fits(xml: &str) -> bool {
         let d = Detail::from_inner_xml(xml).unwrap();

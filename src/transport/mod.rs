@@ -13,6 +13,8 @@ pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod udp;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 use std::io;
 use std::sync::Arc;
@@ -120,7 +122,13 @@ pub fn connector_for(config: &Config) -> Result<Box<dyn Connector>> {
             feature: "tls",
         }),
         Scheme::Marti | Scheme::MartiHttp => Err(not_built("marti://", "marti")),
-        Scheme::Ws | Scheme::Wss => Err(not_built("ws:// and wss://", "ws")),
+        #[cfg(feature = "ws")]
+        Scheme::Ws | Scheme::Wss => Ok(Box::new(ws::WsConnector::new(config)?)),
+        #[cfg(not(feature = "ws"))]
+        Scheme::Ws | Scheme::Wss => Err(Error::FeatureDisabled {
+            what: "ws:// and wss://".to_string(),
+            feature: "ws",
+        }),
     }
 }
 

@@ -109,11 +109,16 @@ impl WsConnector {
     }
 
     /// Runs the HTTP upgrade over `reader` and `writer` and gives them back.
-    fn handshake<R: Read, W: Write>(&self, reader: R, writer: W) -> Result<(R, W)> {
-        // One byte per read: the handshake then never reads past the server's answer, so
-        // no frame that follows it is lost when the halves are taken back.
+    #[allow(clippy::type_complexity)]
+    fn handshake<R: Read, W: Write>(
+        &self,
+        reader: R,
+        writer: W,
+    ) -> Result<(io::Chain<io::Cursor<Vec<u8>>, R>, W)> {
+        // The handshake never reads past the server's answer, so no frame that follows
+        // it is lost when the halves are taken back.
         let stream = Duplex {
-            reader: OneByte(reader),
+            reader: HeadReader::new(reader),
             writer,
         };
         let url = self.request_url();
@@ -122,7 +127,7 @@ impl WsConnector {
             Ok((ws, response)) => {
                 log::debug!("{}: WebSocket open ({})", self.url, response.status());
                 let Duplex { reader, writer } = ws.into_inner();
-                Ok((reader.0, writer))
+                Ok((reader.into_rest(), writer))
             }
             Err(HandshakeError::Interrupted(_)) => Err(Error::io(
                 format!(
@@ -334,15 +339,67 @@ impl<R, W: Write> Write for Duplex<R, W> {
     }
 }
 
-/// Reads at most one byte at a time (for the handshake only).
-struct OneByte<R>(R);
+/// The largest HTTP answer to the upgrade we read.
+const MAX_HEAD: usize = 64 * 1024;
 
-impl<R: Read> Read for OneByte<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match buf.first_mut() {
-            Some(first) => self.0.read(std::slice::from_mut(first)),
-            None => Ok(0),
+/// Reads the HTTP answer to the upgrade and nothing after it: bytes that follow the blank
+/// line (frames the server sent at once) are kept for the WebSocket reader.
+struct HeadReader<R> {
+    inner: R,
+    /// Bytes handed to the handshake so far.
+    handed: Vec<u8>,
+    /// Bytes read from `inner` and not handed over.
+    pending: Vec<u8>,
+}
+
+impl<R: Read> HeadReader<R> {
+    fn new(inner: R) -> Self {
+        HeadReader {
+            inner,
+            handed: Vec::new(),
+            pending: Vec::new(),
         }
+    }
+
+    /// The stream after the head: the bytes read past it, then the rest.
+    fn into_rest(self) -> io::Chain<io::Cursor<Vec<u8>>, R> {
+        io::Cursor::new(self.pending).chain(self.inner)
+    }
+}
+
+impl<R: Read> Read for HeadReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pending.is_empty() {
+            if self.handed.len() >= MAX_HEAD {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("the HTTP answer to the upgrade is longer than {MAX_HEAD} bytes"),
+                ));
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self.inner.read(&mut chunk)?;
+            self.pending
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
+            if n == 0 {
+                return Ok(0);
+            }
+        }
+        // Where the head ends, if it ends in what we hold.
+        let from = self.handed.len().saturating_sub(3);
+        let mut all = self.handed.get(from..).unwrap_or_default().to_vec();
+        all.extend_from_slice(&self.pending);
+        let take = match all.windows(4).position(|w| w == b"\r\n\r\n") {
+            Some(i) => (i + 4).saturating_sub(self.handed.len() - from),
+            None => self.pending.len(),
+        };
+        let take = take.min(buf.len()).min(self.pending.len());
+        let (dst, src) = (buf.get_mut(..take), self.pending.get(..take));
+        if let (Some(dst), Some(src)) = (dst, src) {
+            dst.copy_from_slice(src);
+            self.handed.extend_from_slice(src);
+        }
+        self.pending.drain(..take);
+        Ok(take)
     }
 }
 
@@ -585,6 +642,37 @@ mod tests {
             unframe(&[7u8; 20], 10),
             Some(Err(FrameError::Oversized { size: 20, .. }))
         ));
+    }
+
+    /// Hands out at most `n` bytes a read, like a socket.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_head_reader_stops_at_the_blank_line_and_keeps_the_rest() {
+        let wire = b"HTTP/1.1 101 OK\r\nA: b\r\n\r\n\x82\x02hi\x82\x01!";
+        for chunk in [1, 2, 3, 5, 7, 4096] {
+            let mut r = HeadReader::new(Trickle(wire, chunk));
+            let mut head = Vec::new();
+            let mut buf = [0u8; 9];
+            while !head.ends_with(b"\r\n\r\n") {
+                let n = r.read(&mut buf).unwrap();
+                assert!(n > 0);
+                head.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(head, b"HTTP/1.1 101 OK\r\nA: b\r\n\r\n", "chunk {chunk}");
+            let mut rest = Vec::new();
+            r.into_rest().read_to_end(&mut rest).unwrap();
+            assert_eq!(rest, b"\x82\x02hi\x82\x01!", "chunk {chunk}");
+        }
     }
 
     #[test]

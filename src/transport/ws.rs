@@ -42,9 +42,7 @@ use tungstenite::{Bytes, Message as WsMessage};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::framing::{
-    FrameError, MESH_HEADER, Message, TAK_MAGIC, read_varint, write_stream_frame,
-};
+use crate::framing::{FrameError, Message, decode_ws_message, write_stream_frame};
 use crate::transport::tls::TlsConnector;
 use crate::transport::{Closer, Connector, Link, MessageSink, Sink, Source, tcp};
 use crate::url::{CotUrl, Scheme};
@@ -445,51 +443,6 @@ impl<W: Write> Write for FrameWriter<W> {
     }
 }
 
-/// What one WebSocket message holds, without its TAK header.
-fn unframe(data: &[u8], max: usize) -> Option<std::result::Result<Message<'_>, FrameError>> {
-    let first = *data.iter().find(|b| !b.is_ascii_whitespace())?;
-    if first == b'<' {
-        return Some(if data.len() > max {
-            Err(FrameError::Oversized {
-                kind: "XML event",
-                size: data.len(),
-                limit: max,
-            })
-        } else {
-            Ok(Message::Xml(data))
-        });
-    }
-    let payload = match data {
-        [TAK_MAGIC, rest @ ..] => match read_varint(rest) {
-            Ok(Some((len, n))) if rest.len().checked_sub(n) == usize::try_from(len).ok() => {
-                rest.get(n..).unwrap_or_default()
-            }
-            _ if data.starts_with(&MESH_HEADER) => {
-                data.get(MESH_HEADER.len()..).unwrap_or_default()
-            }
-            Ok(Some((len, _))) => {
-                return Some(Err(FrameError::BadHeader(format!(
-                    "a WebSocket message of {} bytes announces a payload of {len} bytes",
-                    data.len()
-                ))));
-            }
-            Ok(None) => return Some(Err(FrameError::Truncated { bytes: data.len() })),
-            Err(e) => return Some(Err(e)),
-        },
-        // A bare TakMessage (no header), as some servers send.
-        _ => data,
-    };
-    Some(if payload.len() > max {
-        Err(FrameError::Oversized {
-            kind: "TAK frame",
-            size: payload.len(),
-            limit: max,
-        })
-    } else {
-        Ok(Message::Tak(payload))
-    })
-}
-
 /// The reader thread's side of the WebSocket.
 struct WsSource<R, W> {
     ctx: WebSocketContext,
@@ -505,13 +458,13 @@ impl<R: Read + Send, W: Write + Send> Source for WsSource<R, W> {
         loop {
             match self.ctx.read(&mut self.io) {
                 Ok(WsMessage::Binary(data)) => {
-                    if let Some(m) = unframe(&data, self.max) {
+                    if let Some(m) = decode_ws_message(&data, self.max) {
                         deliver(m);
                     }
                     return Ok(true);
                 }
                 Ok(WsMessage::Text(text)) => {
-                    if let Some(m) = unframe(text.as_bytes(), self.max) {
+                    if let Some(m) = decode_ws_message(text.as_bytes(), self.max) {
                         deliver(m);
                     }
                     return Ok(true);
@@ -610,39 +563,6 @@ impl<W: Write + Send> Sink for WsSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unframe_accepts_stream_mesh_bare_and_xml() {
-        let payload = [0x12, 0x02, 0x08, 0x01];
-        let mut stream = Vec::new();
-        write_stream_frame(&payload, &mut stream);
-        assert_eq!(unframe(&stream, 100), Some(Ok(Message::Tak(&payload))));
-        let mut mesh = MESH_HEADER.to_vec();
-        mesh.extend_from_slice(&payload);
-        assert_eq!(unframe(&mesh, 100), Some(Ok(Message::Tak(&payload))));
-        assert_eq!(unframe(&payload, 100), Some(Ok(Message::Tak(&payload))));
-        assert_eq!(
-            unframe(b" <event/>", 100),
-            Some(Ok(Message::Xml(b" <event/>")))
-        );
-        assert_eq!(unframe(b"", 100), None);
-    }
-
-    #[test]
-    fn unframe_reports_bad_headers_and_sizes() {
-        assert!(matches!(
-            unframe(&[TAK_MAGIC, 0x05, 1, 2], 100),
-            Some(Err(FrameError::BadHeader(_)))
-        ));
-        assert!(matches!(
-            unframe(&[TAK_MAGIC, 0x80], 100),
-            Some(Err(FrameError::Truncated { .. }))
-        ));
-        assert!(matches!(
-            unframe(&[7u8; 20], 10),
-            Some(Err(FrameError::Oversized { size: 20, .. }))
-        ));
-    }
 
     /// Hands out at most `n` bytes a read, like a socket.
     struct Trickle<'a>(&'a [u8], usize);

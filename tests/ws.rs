@@ -406,6 +406,38 @@ fn shutdown_does_not_hang_and_says_goodbye() {
     }
 }
 
+#[test]
+fn shutdown_does_not_hang_when_the_server_stops_reading() {
+    let ep = Endpoint::start(None, Answer::Accept);
+    let client = Client::connect(config(
+        &ep.url("ws"),
+        &[("MAX_OUT_QUEUE", "1000".to_string())],
+    ))
+    .unwrap();
+    // The endpoint never reads: about 25 MB fill every buffer and block the writer.
+    let (_ws, _) = ep.next();
+    let mut big = position("big");
+    big.detail
+        .push_raw(&format!("<remarks>{}</remarks>", "x".repeat(50_000)))
+        .unwrap();
+    for _ in 0..500 {
+        client.send(big.clone()).unwrap();
+    }
+    common::wait_for(WAIT, || (client.stats().sent >= 20).then_some(()))
+        .expect("the writer sent nothing");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let stats = client.shutdown();
+        drop(client);
+        let _ = tx.send(stats);
+    });
+    let stats = rx
+        .recv_timeout(WAIT)
+        .expect("shutdown hung on a blocked writer");
+    // Not everything fit in the socket buffers: the writer was blocked.
+    assert!(stats.sent < 500, "{stats:?}");
+}
+
 // ---------------------------------------------------------------- wss://
 
 struct Pki {

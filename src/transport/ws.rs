@@ -8,7 +8,10 @@
 //! accept a mesh header (`0xbf 0x01 0xbf`), a bare `TakMessage` without a header, and XML
 //! events (in a text or a binary message, as PyTAK sends without `takproto`). Outbound the
 //! link is protobuf from the start ([`Link::forced_format`]): XML events given to send are
-//! encoded to protobuf, whatever `TAK_PROTO` says. No subprotocol is requested.
+//! encoded to protobuf, whatever `TAK_PROTO` says. No subprotocol is requested. We never
+//! send text messages: TAK Server's `/takproto/1` handler takes binary messages only and
+//! closes the session (1003, "Text messages not supported") on a text one. It sends no pings
+//! of its own; tungstenite answers any ping while reading.
 //!
 //! **Threads.** The handshake runs in [`Connector::connect`] under the connect timeout. Then
 //! the byte stream is split as for TCP and TLS: the reader thread reads its own handle

@@ -583,3 +583,26 @@ fn wss_server_only_tls_and_a_refused_status() {
         "{e}"
     );
 }
+
+#[test]
+fn wss_verifies_the_server_unless_told_not_to() {
+    let pki = pki();
+    let ep = Endpoint::start(Some(pki.server_config(false)), Answer::Accept);
+    // No trust anchor for the test CA: the server's certificate is refused.
+    let e = Client::connect(config(&ep.url("wss"), &[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("TLS") && e.contains("certificate"), "{e}");
+    let refused = ep.conns.recv_timeout(WAIT).unwrap();
+    assert!(refused.is_err(), "the refused attempt reached the endpoint");
+    // PyTAK 7.6.1 connects without verification when there is no client certificate;
+    // takwire does so only when asked.
+    let client = Client::connect(config(
+        &ep.url("wss"),
+        &[("PYTAK_TLS_DONT_VERIFY", "1".to_string())],
+    ))
+    .unwrap();
+    let (mut ws, _) = ep.next();
+    exchange(&client, &mut ws);
+    client.shutdown();
+}

@@ -3,8 +3,10 @@
 //!
 //! **What a message carries.** Every binary WebSocket message holds one TAK protocol
 //! message with *stream* framing: `0xbf`, a varint length, then the protobuf `TakMessage`.
-//! That is what TAK Server exchanges with WebTAK and what PyTAK 7.6.1 sends
-//! (`takproto.xml2proto(.., STREAM)`) and expects (`takproto.parse_proto`). Inbound, we also
+//! TAK Server's handler passes the bytes of each binary message on as they are; its
+//! clients frame them so (WebTAK-style clients), and so does PyTAK 7.6.1, which sends
+//! `takproto.xml2proto(.., STREAM)` and drops what `takproto.parse_proto` cannot read (a
+//! bare `TakMessage` among it: `tests/ws_pytak.rs` checks takwire against it). Inbound, we also
 //! accept a mesh header (`0xbf 0x01 0xbf`), a bare `TakMessage` without a header, and XML
 //! events (in a text or a binary message, as PyTAK sends without `takproto`). Outbound the
 //! link is protobuf from the start ([`Link::forced_format`]): XML events given to send are
@@ -20,7 +22,7 @@
 //! tungstenite [`WebSocketContext`] (client role, so both mask their frames): the reader's
 //! parses frames and queues the automatic answers (pong, close), the writer's builds data
 //! frames. Neither context writes to the socket directly: frames collect in a
-//! [`FrameWriter`] and reach the socket on a flush, holding the one write lock for whole
+//! `FrameWriter` and reach the socket on a flush, holding the one write lock for whole
 //! frames, so frames of the two threads never interleave. The reader takes the write lock
 //! only to send a pong or a close answer; the writer holds it at most for a write, which a
 //! write timeout bounds.

@@ -154,6 +154,7 @@ pub(crate) struct TlsParts {
     /// Sends close_notify (best effort) and shuts the socket down.
     pub closer: Closer,
     /// A handle of the TCP socket, for timeouts.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
     pub socket: TcpStream,
 }
 

@@ -198,15 +198,33 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
     for (what, s) in fields {
         check_representable(what, s)?;
     }
+    // Milliseconds since 1970 that XML can write (up to 9999-12-31T23:59:59.999Z); a later
+    // time would be clamped on the way to XML, so it is refused like an unwritable string.
+    let time = |what: &str, ms: u64| {
+        i64::try_from(ms)
+            .ok()
+            .filter(|m| *m <= CotTime::MAX.as_millis())
+            .map(CotTime::from_millis)
+            .ok_or_else(|| {
+                Error::Proto(format!(
+                    "CotEvent {what} of {ms} ms is after 9999-12-31T23:59:59.999Z"
+                ))
+            })
+    };
+    let (send, start, stale) = (
+        time("sendTime", ev.sendTime)?,
+        time("startTime", ev.startTime)?,
+        time("staleTime", ev.staleTime)?,
+    );
     let opt = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
     let mut event = Event {
         version: COT_VERSION.to_string(),
         uid: ev.uid.into_owned(),
         cot_type: ev.type_pb.into_owned(),
         how: ev.how.into_owned(),
-        time: CotTime::from_millis(ev.sendTime as i64),
-        start: CotTime::from_millis(ev.startTime as i64),
-        stale: CotTime::from_millis(ev.staleTime as i64),
+        time: send,
+        start,
+        stale,
         access: opt(ev.access),
         qos: opt(ev.qos),
         opex: opt(ev.opex),

@@ -19,7 +19,10 @@
 
 use crate::config::ConfigBuilder;
 use crate::cot::{Detail, Event, xml};
-use crate::framing::{FrameError, Message, StreamDecoder, decode_datagram};
+use crate::framing::{
+    FrameError, MESH_HEADER, Message, StreamDecoder, TAK_MAGIC, decode_datagram, decode_ws_message,
+    write_stream_frame,
+};
 use crate::url::{CotUrl, TakUrl, percent_decode, redact_tak_url};
 use crate::wire;
 
@@ -49,6 +52,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "tak_message",
         run: tak_message,
+    },
+    Target {
+        name: "ws_message",
+        run: ws_message,
     },
     Target {
         name: "cot_url",
@@ -279,6 +286,48 @@ fn in_proto_order(mut event: Event) -> Event {
     }
     event.detail = detail;
     event
+}
+
+/// One WebSocket message (`framing::decode_ws_message`).
+///
+/// Input: byte 0 picks the size bound, the rest is the message. A TAK payload is the end of
+/// the message within the bound, and a stream-framed one written again gives the message
+/// back; an XML message is the whole message. Whatever is delivered then decodes (or fails)
+/// without panicking, and a decoded event round-trips through XML.
+pub fn ws_message(data: &[u8]) {
+    let [sel, msg @ ..] = data else {
+        return;
+    };
+    let max = 16 + usize::from(*sel) * 16;
+    let Some(result) = decode_ws_message(msg, max) else {
+        assert!(
+            msg.iter().all(u8::is_ascii_whitespace),
+            "a message with content gave nothing"
+        );
+        return;
+    };
+    let Ok(m) = result else { return };
+    match m {
+        Message::Tak(p) => {
+            assert!(p.len() <= max, "TAK payload of {} > max {max}", p.len());
+            assert!(
+                msg.ends_with(p),
+                "the payload is not the end of the message"
+            );
+            if msg.first() == Some(&TAK_MAGIC) && !msg.starts_with(&MESH_HEADER) {
+                let mut again = Vec::new();
+                write_stream_frame(p, &mut again);
+                assert_eq!(again, msg, "a stream frame written again differs");
+            }
+        }
+        Message::Xml(x) => {
+            assert_eq!(x, msg, "an XML message is not the whole message");
+            assert!(x.len() <= max, "XML event of {} > max {max}", x.len());
+        }
+    }
+    if let Ok(ev) = wire::decode(m) {
+        assert_xml_round_trip(&ev, "ws_message");
+    }
 }
 
 /// `COT_URL` and `tak://` parsing (`url`). A parsed URL written out parses back the same.

@@ -124,6 +124,57 @@ pub fn read_varint(bytes: &[u8]) -> Result<Option<(u64, usize)>, FrameError> {
     Ok(None)
 }
 
+/// Decodes one WebSocket message (`ws://`, `wss://`): TAK protocol v1 with stream framing
+/// (`0xbf`, a varint length, the payload) as TAK Server and PyTAK send it, or with a mesh
+/// header, or a bare `TakMessage`; or an XML event (first non-blank byte `<`). `None` for a
+/// message with nothing in it.
+pub fn decode_ws_message(
+    data: &[u8],
+    max: usize,
+) -> Option<std::result::Result<Message<'_>, FrameError>> {
+    let first = *data.iter().find(|b| !b.is_ascii_whitespace())?;
+    if first == b'<' {
+        return Some(if data.len() > max {
+            Err(FrameError::Oversized {
+                kind: "XML event",
+                size: data.len(),
+                limit: max,
+            })
+        } else {
+            Ok(Message::Xml(data))
+        });
+    }
+    let payload = match data {
+        [TAK_MAGIC, rest @ ..] => match read_varint(rest) {
+            Ok(Some((len, n))) if rest.len().checked_sub(n) == usize::try_from(len).ok() => {
+                rest.get(n..).unwrap_or_default()
+            }
+            _ if data.starts_with(&MESH_HEADER) => {
+                data.get(MESH_HEADER.len()..).unwrap_or_default()
+            }
+            Ok(Some((len, _))) => {
+                return Some(Err(FrameError::BadHeader(format!(
+                    "a WebSocket message of {} bytes announces a payload of {len} bytes",
+                    data.len()
+                ))));
+            }
+            Ok(None) => return Some(Err(FrameError::Truncated { bytes: data.len() })),
+            Err(e) => return Some(Err(e)),
+        },
+        // A bare TakMessage (no header), as some servers send.
+        _ => data,
+    };
+    Some(if payload.len() > max {
+        Err(FrameError::Oversized {
+            kind: "TAK frame",
+            size: payload.len(),
+            limit: max,
+        })
+    } else {
+        Ok(Message::Tak(payload))
+    })
+}
+
 /// Decodes one UDP datagram into its messages: a mesh frame, stream frames (as PyTAK sends
 /// over UDP), or XML events. Each message or problem is passed to `sink`.
 pub fn decode_datagram(
@@ -168,6 +219,48 @@ pub fn decode_datagram(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ws_message_accepts_stream_mesh_bare_and_xml() {
+        let payload = [0x12, 0x02, 0x08, 0x01];
+        let mut stream = Vec::new();
+        write_stream_frame(&payload, &mut stream);
+        assert_eq!(
+            decode_ws_message(&stream, 100),
+            Some(Ok(Message::Tak(&payload)))
+        );
+        let mut mesh = MESH_HEADER.to_vec();
+        mesh.extend_from_slice(&payload);
+        assert_eq!(
+            decode_ws_message(&mesh, 100),
+            Some(Ok(Message::Tak(&payload)))
+        );
+        assert_eq!(
+            decode_ws_message(&payload, 100),
+            Some(Ok(Message::Tak(&payload)))
+        );
+        assert_eq!(
+            decode_ws_message(b" <event/>", 100),
+            Some(Ok(Message::Xml(b" <event/>")))
+        );
+        assert_eq!(decode_ws_message(b"", 100), None);
+    }
+
+    #[test]
+    fn ws_message_reports_bad_headers_and_sizes() {
+        assert!(matches!(
+            decode_ws_message(&[TAK_MAGIC, 0x05, 1, 2], 100),
+            Some(Err(FrameError::BadHeader(_)))
+        ));
+        assert!(matches!(
+            decode_ws_message(&[TAK_MAGIC, 0x80], 100),
+            Some(Err(FrameError::Truncated { .. }))
+        ));
+        assert!(matches!(
+            decode_ws_message(&[7u8; 20], 10),
+            Some(Err(FrameError::Oversized { size: 20, .. }))
+        ));
+    }
+
     use super::*;
 
     #[test]

@@ -198,43 +198,33 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
     for (what, s) in fields {
         check_representable(what, s)?;
     }
-    // Times CoT XML can write end with the year 9999 (protobuf times start at 1970).
-    let times = [
-        ("sendTime", ev.sendTime),
-        ("startTime", ev.startTime),
-        ("staleTime", ev.staleTime),
-    ];
-    for (what, ms) in times {
-        if ms > CotTime::MAX.as_millis() as u64 {
-            return Err(Error::Proto(format!(
-                "CotEvent {what} is {ms} ms after 1970, past the year 9999 that CoT can carry"
-            )));
-        }
-    }
-    // CoT XML has no way to write NaN or infinity: refuse them as the XML reader does.
-    let numbers = [
-        ("lat", ev.lat),
-        ("lon", ev.lon),
-        ("hae", ev.hae),
-        ("ce", ev.ce),
-        ("le", ev.le),
-    ];
-    for (what, v) in numbers {
-        if !v.is_finite() {
-            return Err(Error::Proto(format!(
-                "CotEvent {what} is {v}, not a finite number"
-            )));
-        }
-    }
+    // Milliseconds since 1970 that XML can write (up to 9999-12-31T23:59:59.999Z); a later
+    // time would be clamped on the way to XML, so it is refused like an unwritable string.
+    let time = |what: &str, ms: u64| {
+        i64::try_from(ms)
+            .ok()
+            .filter(|m| *m <= CotTime::MAX.as_millis())
+            .map(CotTime::from_millis)
+            .ok_or_else(|| {
+                Error::Proto(format!(
+                    "CotEvent {what} of {ms} ms is after 9999-12-31T23:59:59.999Z"
+                ))
+            })
+    };
+    let (send, start, stale) = (
+        time("sendTime", ev.sendTime)?,
+        time("startTime", ev.startTime)?,
+        time("staleTime", ev.staleTime)?,
+    );
     let opt = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
     let mut event = Event {
         version: COT_VERSION.to_string(),
         uid: ev.uid.into_owned(),
         cot_type: ev.type_pb.into_owned(),
         how: ev.how.into_owned(),
-        time: CotTime::from_millis(ev.sendTime as i64),
-        start: CotTime::from_millis(ev.startTime as i64),
-        stale: CotTime::from_millis(ev.staleTime as i64),
+        time: send,
+        start,
+        stale,
         access: opt(ev.access),
         qos: opt(ev.qos),
         opex: opt(ev.opex),

@@ -15,6 +15,8 @@ pub mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod udp;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 use std::io;
 use std::sync::Arc;
@@ -128,13 +130,12 @@ pub fn connector_for(config: &Config) -> Result<Box<dyn Connector>> {
             what: "marti:// and marti+http://".to_string(),
             feature: "marti",
         }),
-        Scheme::Ws | Scheme::Wss => Err(not_built("ws:// and wss://", "ws")),
-    }
-}
-
-fn not_built(what: &str, feature: &'static str) -> Error {
-    Error::FeatureDisabled {
-        what: format!("{what} (not built yet in this version of takwire)"),
-        feature,
+        #[cfg(feature = "ws")]
+        Scheme::Ws | Scheme::Wss => Ok(Box::new(ws::WsConnector::new(config)?)),
+        #[cfg(not(feature = "ws"))]
+        Scheme::Ws | Scheme::Wss => Err(Error::FeatureDisabled {
+            what: "ws:// and wss://".to_string(),
+            feature: "ws",
+        }),
     }
 }

@@ -145,8 +145,23 @@ impl TlsConnector {
     }
 }
 
-impl Connector for TlsConnector {
-    fn connect(&mut self) -> Result<Link> {
+/// One TLS connection split for two threads: see the module documentation.
+pub(crate) struct TlsParts {
+    /// The plaintext read side (the reader thread).
+    pub reader: TlsReader,
+    /// The plaintext write side (the writer thread).
+    pub writer: TlsWriter,
+    /// Sends close_notify (best effort) and shuts the socket down.
+    pub closer: Closer,
+    /// A handle of the TCP socket, for timeouts.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub socket: TcpStream,
+}
+
+impl TlsConnector {
+    /// Connects, runs the TLS handshake and splits the connection between a reader and a
+    /// writer (`wss://` runs its WebSocket handshake over these).
+    pub(crate) fn open(&self) -> Result<TlsParts> {
         let stream = tcp::open(&self.url)?;
         let tcp_closer = tcp::closer(&stream)?;
         let conn = match self.handshake(&stream) {
@@ -165,14 +180,10 @@ impl Connector for TlsConnector {
             conn: Mutex::new(conn),
             out: Mutex::new(clone()?),
         });
-        let sink = if self.url.direction().sends() {
-            let w = TlsWriter {
-                shared: shared.clone(),
-            };
-            Some(Box::new(StreamSink::new(w)) as Box<dyn Sink>)
-        } else {
-            None
+        let writer = TlsWriter {
+            shared: shared.clone(),
         };
+        let socket = clone()?;
         let reader = TlsReader {
             shared: shared.clone(),
             socket: stream,
@@ -184,10 +195,27 @@ impl Connector for TlsConnector {
             shared.close_notify();
             tcp_closer();
         });
-        Ok(Link {
-            source: Some(Box::new(StreamSource::new(reader, self.max))),
-            sink,
+        Ok(TlsParts {
+            reader,
+            writer,
             closer,
+            socket,
+        })
+    }
+}
+
+impl Connector for TlsConnector {
+    fn connect(&mut self) -> Result<Link> {
+        let parts = self.open()?;
+        let sink = if self.url.direction().sends() {
+            Some(Box::new(StreamSink::new(parts.writer)) as Box<dyn Sink>)
+        } else {
+            None
+        };
+        Ok(Link {
+            source: Some(Box::new(StreamSource::new(parts.reader, self.max))),
+            sink,
+            closer: parts.closer,
             forced_format: None,
             peer: self.url.to_string(),
         })
@@ -278,7 +306,7 @@ impl Shared {
 }
 
 /// The plaintext side for the writer thread.
-struct TlsWriter {
+pub(crate) struct TlsWriter {
     shared: Arc<Shared>,
 }
 
@@ -307,7 +335,7 @@ impl Write for TlsWriter {
 }
 
 /// The plaintext side for the reader thread.
-struct TlsReader {
+pub(crate) struct TlsReader {
     shared: Arc<Shared>,
     socket: TcpStream,
     /// Ciphertext read from the socket and not yet given to the connection.

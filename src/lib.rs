@@ -56,6 +56,8 @@
 pub mod client;
 pub mod config;
 pub mod cot;
+#[cfg(feature = "enroll")]
+pub mod enroll;
 pub mod error;
 pub mod framing;
 #[doc(hidden)]

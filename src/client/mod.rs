@@ -110,10 +110,20 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Starts a client for `config.cot_url`.
     ///
+    /// When the configuration asks for enrollment (a `tak://` link, or
+    /// `PYTAK_TLS_CERT_ENROLLMENT_*` with `tls://`), the certificate is enrolled (or taken
+    /// from the cache) first: see [`crate::enroll::prepare`].
+    ///
     /// The first connection is attempted before this returns: a bad configuration, bad TLS
     /// material or (with `PYTAK_RECONNECT` off) a failed connection is an error here. With
     /// reconnects on, a peer that is down is retried in the background with backoff.
     pub fn connect(config: Config) -> Result<Client> {
+        #[cfg(feature = "enroll")]
+        let config = {
+            let mut config = config;
+            crate::enroll::prepare(&mut config)?;
+            config
+        };
         let connector = connector_for(&config)?;
         Client::with_connector(config, connector)
     }

@@ -279,3 +279,112 @@ fn the_server_is_verified_against_the_enrolled_ca_chain() {
     assert!(e.to_lowercase().contains("certificate"), "{e}");
     assert_eq!(s.server.signed(), 1);
 }
+
+#[test]
+fn takwire_dp_writes_files_and_packages_that_open_with_the_printed_passphrase() {
+    let s = setup("enroll-dp");
+    let out = s.cache.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_takwire"))
+        .arg("dp")
+        .arg(s.server.tak_url(USER, TOKEN))
+        .arg("-o")
+        .arg(&out)
+        .env("TAKWIRE_ENROLLMENT_PORT", s.server.port.to_string())
+        .env("HOME", s.cache.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let get = |k: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("no {k}= in {stdout}"))
+            .to_string()
+    };
+    let pass = get("passphrase");
+    assert_eq!(get("package_dir"), out.join("alice").display().to_string());
+    assert_eq!(get("connect_string"), "127.0.0.1:8089:ssl");
+    assert_eq!(s.server.signed(), 1);
+    // Not cached: dp only writes where it is told.
+    assert!(!s.cache.path().join(".pytak").exists());
+
+    // PKCS#12 with the printed passphrase.
+    let p12 = std::fs::read(get("p12")).unwrap();
+    let enrolled =
+        takwire::enroll::Enrolled::from_pkcs12(std::path::Path::new("p12"), &p12, &pass).unwrap();
+    assert!(enrolled.subject().unwrap().contains("CN=alice"));
+    assert_eq!(enrolled.ca, vec![s.server.ca.der.as_ref().to_vec()]);
+    // PEM certificate and key: load together (the key must match the certificate).
+    let provider = rustls::crypto::ring::default_provider();
+    let id = takwire::tls::identity::load(
+        std::path::Path::new(&get("cert_pem")),
+        Some(std::path::Path::new(&get("key_pem"))),
+        None,
+        &provider,
+    )
+    .unwrap();
+    assert_eq!(id.chain[0].as_ref(), enrolled.cert.as_slice());
+    let pw = takwire::tls::Password {
+        value: pass.clone(),
+        key: "PYTAK_TLS_CLIENT_PASSWORD",
+    };
+    let roots =
+        takwire::tls::trust::root_store(Some(std::path::Path::new(&get("trust_p12"))), Some(&pw))
+            .unwrap();
+    assert_eq!(roots.len(), 1);
+    let roots =
+        takwire::tls::trust::root_store(Some(std::path::Path::new(&get("ca_pem"))), None).unwrap();
+    assert_eq!(roots.len(), 1);
+
+    // Both packages import, and connect to the CoT server with mutual TLS.
+    for (zip, layout) in [
+        (get("atak_zip"), takwire::package::Layout::Atak),
+        (get("itak_zip"), takwire::package::Layout::Itak),
+    ] {
+        let pkg = takwire::package::DataPackage::open(&zip).unwrap();
+        assert_eq!(pkg.layout, layout);
+        assert_eq!(pkg.connect_string, "127.0.0.1:8089:ssl");
+        // The package's passwords are the printed passphrase.
+        assert_eq!(
+            pkg.client_cert.as_ref().unwrap().password.as_deref(),
+            Some(pass.as_str())
+        );
+        assert_eq!(
+            pkg.ca.as_ref().unwrap().password.as_deref(),
+            Some(pass.as_str())
+        );
+        // Connect as the package says, but to the test CoT server's port (the package
+        // names TAK's 8089).
+        let mut settings: Vec<(&str, String)> = pkg
+            .config_values()
+            .into_iter()
+            .filter(|(k, _)| *k != "COT_URL")
+            .collect();
+        settings.extend([
+            ("COT_URL", format!("tls://127.0.0.1:{}", s.cot.port)),
+            ("PYTAK_RECONNECT", "0".into()),
+            ("PYTAK_NO_HELLO", "1".into()),
+        ]);
+        let mut config = config(&settings);
+        pkg.apply_certificates(&mut config);
+        let client = Client::connect(config).unwrap();
+        client
+            .send(Event::position(
+                "dp-test",
+                "a-f-G",
+                1.0,
+                2.0,
+                Duration::from_secs(60),
+            ))
+            .unwrap();
+        let (data, cert) = s.cot.got.recv_timeout(Duration::from_secs(20)).unwrap();
+        assert!(String::from_utf8_lossy(&data).contains("dp-test"));
+        assert_eq!(cert, enrolled.cert);
+        client.shutdown();
+    }
+}

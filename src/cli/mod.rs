@@ -12,6 +12,8 @@
 //! variant, a module with a `run(args) -> Exit` and a match arm in [`main`].
 
 mod completions;
+#[cfg(feature = "enroll")]
+mod dp;
 mod filter;
 mod input;
 mod output;
@@ -54,6 +56,7 @@ COT_URL schemes:
   marti://host:port        TAK Server Marti REST API over HTTPS (marti+http:// for HTTP)
   ws://, wss://host:port   TAK protocol over WebSocket (/takproto/1)
   tak://...                enroll with a TAK Server deep link, then connect
+                           (takwire dp tak://...: enroll and write data packages only)
 
 Every PyTAK key can also be set in the environment or in the INI file (-c), for example
 COT_URL, TAK_PROTO, PYTAK_TLS_CLIENT_CERT, MAX_OUT_QUEUE. Flags beat the environment,
@@ -103,6 +106,10 @@ pub struct Cli {
 pub enum Command {
     /// Build a position report from flags and send it, once or periodically.
     Send(Box<send::SendArgs>),
+    /// Enroll with a tak:// link and write PKCS#12/PEM files plus ATAK and iTAK
+    /// connection data packages, without connecting for CoT.
+    #[cfg(feature = "enroll")]
+    Dp(Box<dp::DpArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -182,6 +189,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Send(args)) => send::run(*args),
         Some(Command::Completions(args)) => completions::run(args),
+        #[cfg(feature = "enroll")]
+        Some(Command::Dp(args)) => dp::run(*args),
         None => run::run(cli.run),
     }
     .into()

@@ -169,6 +169,25 @@ impl Enrolled {
         })
     }
 
+    /// The CA chain as a PKCS#12 truststore (certificates only) protected by the
+    /// passphrase, as ATAK and iTAK import it.
+    pub fn truststore_p12(&self) -> Result<Vec<u8>> {
+        use p12_keystore::{Certificate, KeyStore, KeyStoreEntry};
+        let mut store = KeyStore::new();
+        for (i, der) in self.ca.iter().enumerate() {
+            let cert = Certificate::from_der(der).map_err(p12_error)?;
+            store.add_entry(&format!("ca-{i}"), KeyStoreEntry::Certificate(cert));
+        }
+        store
+            .writer(&self.passphrase)
+            .encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc)
+            .mac_algorithm(p12_keystore::MacAlgorithm::HmacSha1)
+            .encryption_iterations(P12_ITERATIONS)
+            .mac_iterations(P12_ITERATIONS)
+            .write()
+            .map_err(p12_error)
+    }
+
     /// The end of the certificate's validity, in seconds since 1970.
     pub fn not_after(&self) -> Option<i64> {
         let (_, c) = x509_parser::parse_x509_certificate(&self.cert).ok()?;
@@ -394,6 +413,9 @@ pub fn apply(config: &mut Config, enrolled: &Enrolled, name: &Path) {
     tls.client_cert = None;
     tls.client_key = None;
     tls.client_password = Some(enrolled.passphrase.clone());
+    // PyTAK opens the certificate with the enrollment passphrase when that key is set: make
+    // it the one of the certificate in use (a cached one may have another).
+    tls.enrollment_passphrase = Some(enrolled.passphrase.clone());
     tls.client_cert_data = Some(MemoryFile {
         name: name.display().to_string(),
         data: Arc::from(enrolled.p12.clone()),

@@ -150,3 +150,48 @@ pub fn v1_answer(p12: &[u8], spki: &[u8]) -> Result<Signed, String> {
     let cert = certs.remove(leaf);
     Ok(Signed { cert, ca: certs })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert() -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().unwrap();
+        rcgen::CertificateParams::new(vec!["x".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn name_entries_of_tak_server_and_older_answers() {
+        let xml = br#"<ns2:certificateConfig xmlns="http://bbn.com/marti/xml/config" xmlns:ns2="com.bbn.marti.config"><nameEntries><nameEntry name="O" value="TAK"/><nameEntry name="OU" value="Unit"/><nameEntry name="O" value="again"/><nameEntry name="CN" value="no"/></nameEntries></ns2:certificateConfig>"#;
+        assert_eq!(
+            name_entries(xml).unwrap(),
+            vec![("O".into(), "TAK".into()), ("OU".into(), "Unit".into())]
+        );
+        let old = br#"<c><entry name="C" value="US"/><entry name="L" value=" "/></c>"#;
+        assert_eq!(name_entries(old).unwrap(), vec![("C".into(), "US".into())]);
+        assert!(name_entries(b"<nope").unwrap_err().contains("not XML"));
+    }
+
+    #[test]
+    fn v2_answers_headerless_or_pem() {
+        let (a, b) = (cert(), cert());
+        let json = format!(
+            r#"{{"signedCert":"{}","ca0":"{}"}}"#,
+            pem::base64_encode(&a),
+            pem::encode("CERTIFICATE", &b).replace('\n', "\\n")
+        );
+        let s = v2_answer(json.as_bytes()).unwrap();
+        assert_eq!((s.cert, s.ca), (a, vec![b]));
+        assert!(v2_answer(b"{}").unwrap_err().contains("signedCert"));
+        assert!(
+            v2_answer(br#"{"signedCert":"QUJD"}"#)
+                .unwrap_err()
+                .contains("not an X.509")
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::TempDir;
-use common_enroll::{EnrollServer, TOKEN, USER, cot_server, make_ca};
+use common_enroll::{EnrollServer, TOKEN, USER, cot_server, cot_server_requiring, make_ca};
 use takwire::{Client, Config, Event};
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -387,4 +387,31 @@ fn takwire_dp_writes_files_and_packages_that_open_with_the_printed_passphrase() 
         assert_eq!(cert, enrolled.cert);
         client.shutdown();
     }
+}
+
+#[test]
+fn a_cached_certificate_the_server_rejects_is_dropped_and_enrolled_again() {
+    let s = setup("enroll-rejected");
+    let settings = s.settings(TOKEN);
+    let (_, first) = connect_and_send(&s.cot, &settings);
+    assert_eq!(s.server.signed(), 1);
+    // A CoT server (with a certificate from the enrolled CA) that accepts client
+    // certificates of another CA only: it rejects ours.
+    let other = make_ca("Another client CA");
+    let strict = cot_server_requiring(&s.server.ca, &other);
+    let mut settings = settings;
+    settings[1].1 = format!("tls://127.0.0.1:{}", strict.port);
+    let e = Client::connect(config(&settings)).unwrap_err().to_string();
+    assert!(e.contains("rejected our client certificate"), "{e}");
+    assert_eq!(
+        s.server.signed(),
+        2,
+        "the rejected certificate was not enrolled again"
+    );
+    let c = s.entry().load().unwrap();
+    let now = takwire::enroll::Enrolled::from_pkcs12(&c.path, &c.p12, &c.passphrase).unwrap();
+    assert_ne!(
+        now.cert, first,
+        "the cache still holds the rejected certificate"
+    );
 }

@@ -119,13 +119,34 @@ impl Client {
     /// reconnects on, a peer that is down is retried in the background with backoff.
     pub fn connect(config: Config) -> Result<Client> {
         #[cfg(feature = "enroll")]
-        let config = {
-            let mut config = config;
-            crate::enroll::prepare(&mut config)?;
-            config
-        };
-        let connector = connector_for(&config)?;
-        Client::with_connector(config, connector)
+        {
+            let original = config;
+            let mut config = original.clone();
+            let prepared = crate::enroll::prepare(&mut config)?;
+            let result = connector_for(&config).and_then(|c| Client::with_connector(config, c));
+            match (result, prepared) {
+                // A cached certificate the server no longer accepts: drop it, enroll again
+                // once (as PyTAK does on a 403).
+                (Err(e), Some(p)) if p.from_cache && crate::enroll::is_rejection(&e) => {
+                    log::warn!(
+                        "the server rejected the cached certificate ({e}): removing {} and \
+                         enrolling again",
+                        p.entry.p12.display()
+                    );
+                    p.entry.remove();
+                    let mut config = original;
+                    crate::enroll::prepare(&mut config)?;
+                    let connector = connector_for(&config)?;
+                    Client::with_connector(config, connector)
+                }
+                (result, _) => result,
+            }
+        }
+        #[cfg(not(feature = "enroll"))]
+        {
+            let connector = connector_for(&config)?;
+            Client::with_connector(config, connector)
+        }
     }
 
     /// Starts a client over a transport of your own (or a test transport).

@@ -306,6 +306,33 @@ impl Target {
     }
 }
 
+/// Whether a connection error means the server refused our certificate: a TLS alert
+/// rejecting it, or an HTTP 403 (a WebSocket or Marti endpoint). A cached certificate
+/// refused this way is dropped and enrolled again.
+pub fn is_rejection(e: &Error) -> bool {
+    match e {
+        Error::Http { reason, .. } => reason.contains("403"),
+        Error::Tls(m) | Error::Stopped(m) => m.contains("rejected our client certificate"),
+        Error::Io { source, .. } => crate::tls::tls_error_of(source).is_some_and(|t| {
+            use rustls::AlertDescription as A;
+            matches!(
+                t,
+                rustls::Error::AlertReceived(
+                    A::BadCertificate
+                        | A::CertificateRevoked
+                        | A::CertificateExpired
+                        | A::CertificateUnknown
+                        | A::UnknownCA
+                        | A::AccessDenied
+                )
+            )
+        }),
+        other => other
+            .to_string()
+            .contains("rejected our client certificate"),
+    }
+}
+
 /// What [`prepare`] did.
 #[derive(Debug, Clone)]
 pub struct Prepared {

@@ -286,8 +286,14 @@ pub struct CotServer {
 }
 
 pub fn cot_server(ca: &Ca) -> CotServer {
+    cot_server_requiring(ca, ca)
+}
+
+/// A TLS CoT server with a certificate from `ca` that accepts client certificates from
+/// `client_ca` only.
+pub fn cot_server_requiring(ca: &Ca, client_ca: &Ca) -> CotServer {
     let mut roots = RootCertStore::empty();
-    roots.add(ca.der.clone()).unwrap();
+    roots.add(client_ca.der.clone()).unwrap();
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
         .build()
         .unwrap();

@@ -22,9 +22,9 @@
 //! keeps verifying the server's chain against the CA chain enrollment returned (the
 //! server name is not checked, as in PyTAK: TAK Server certificates seldom name the host).
 //!
-//! The enrollment request itself cannot verify the server on a first contact (nothing
-//! is known about it yet; ATAK and PyTAK do the same), unless `PYTAK_TLS_CLIENT_CAFILE`
-//! names the server's CA.
+//! The enrollment request itself does not verify the server (on a first contact nothing
+//! is known about it yet; ATAK and PyTAK do the same): the user name and token go to
+//! whoever answers on the enrollment port.
 
 pub mod answer;
 pub mod cache;

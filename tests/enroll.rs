@@ -415,3 +415,30 @@ fn a_cached_certificate_the_server_rejects_is_dropped_and_enrolled_again() {
         "the cache still holds the rejected certificate"
     );
 }
+
+#[test]
+fn a_tak_cot_url_enrolls_then_connects_where_pytak_would() {
+    // COT_URL=tak://...host=127.0.0.1:PORT resolves to wss://127.0.0.1:PORT/takproto/1 (as
+    // PyTAK); enrollment runs first, whatever happens on the WebSocket connection after.
+    let s = setup("enroll-cot-url");
+    let url = s.server.tak_url(USER, TOKEN);
+    let cfg = config(&[
+        ("COT_URL", url),
+        ("TAKWIRE_ENROLLMENT_PORT", s.server.port.to_string()),
+        (
+            "TAKWIRE_CERT_CACHE_DIR",
+            s.cache.path().display().to_string(),
+        ),
+        ("PYTAK_RECONNECT", "0".into()),
+    ]);
+    assert_eq!(
+        cfg.cot_url.to_string(),
+        format!("wss://127.0.0.1:{}/takproto/1", s.server.port)
+    );
+    // The test server speaks no WebSocket: connecting fails (or, before the WebSocket
+    // transport exists, says it is not built), after enrolling and caching.
+    let e = Client::connect(cfg).unwrap_err().to_string();
+    assert!(!e.contains("enrollment with"), "{e}");
+    assert_eq!(s.server.signed(), 1);
+    assert!(s.entry().p12.exists() && s.entry().pass.exists());
+}

@@ -78,6 +78,10 @@ pub const TARGETS: &[Target] = &[
         name: "data_package",
         run: data_package,
     },
+    Target {
+        name: "enroll_answer",
+        run: enroll_answer,
+    },
 ];
 
 /// The target named `name`.
@@ -506,5 +510,42 @@ pub fn data_package(data: &[u8]) {
         }
     }
     #[cfg(not(feature = "package"))]
+    let _ = data;
+}
+
+/// A TAK Server enrollment answer (`takwire::enroll::answer`): the first byte picks the
+/// parser (even: `/Marti/api/tls/config` XML, odd: `signClient/v2` JSON), the rest is the
+/// answer. Properties: no panic; the name entries are known keys with non-empty values,
+/// each once, and bounded; a v2 answer gives X.509 certificates and a bounded CA chain.
+pub fn enroll_answer(data: &[u8]) {
+    #[cfg(feature = "enroll")]
+    {
+        use crate::enroll::answer::{MAX_CA, MAX_NAME_ENTRIES, NAME_KEYS, name_entries, v2_answer};
+        let Some((&pick, body)) = data.split_first() else {
+            return;
+        };
+        if pick % 2 == 0 {
+            if let Ok(entries) = name_entries(body) {
+                assert!(entries.len() <= MAX_NAME_ENTRIES, "too many name entries");
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    assert!(NAME_KEYS.contains(&k.as_str()), "unknown name entry {k:?}");
+                    assert!(!v.trim().is_empty(), "empty value for {k}");
+                    assert!(
+                        entries[..i].iter().all(|(other, _)| other != k),
+                        "{k} taken twice"
+                    );
+                }
+            }
+        } else if let Ok(signed) = v2_answer(body) {
+            assert!(signed.ca.len() <= MAX_CA, "CA chain not bounded");
+            for der in std::iter::once(&signed.cert).chain(&signed.ca) {
+                assert!(
+                    x509_parser::parse_x509_certificate(der).is_ok(),
+                    "a certificate that does not parse was accepted"
+                );
+            }
+        }
+    }
+    #[cfg(not(feature = "enroll"))]
     let _ = data;
 }

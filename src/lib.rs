@@ -59,6 +59,8 @@
 pub mod client;
 pub mod config;
 pub mod cot;
+#[cfg(feature = "enroll")]
+pub mod enroll;
 pub mod error;
 pub mod framing;
 #[doc(hidden)]

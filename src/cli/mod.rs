@@ -13,6 +13,8 @@
 
 #[cfg(feature = "completions")]
 mod completions;
+#[cfg(feature = "enroll")]
+mod dp;
 mod filter;
 mod input;
 mod output;
@@ -55,6 +57,7 @@ COT_URL schemes:
   marti://host:port        TAK Server Marti REST API over HTTPS (marti+http:// for HTTP)
   ws://, wss://host:port   TAK protocol over WebSocket (/takproto/1)
   tak://...                enroll with a TAK Server deep link, then connect
+                           (takwire dp tak://...: enroll and write data packages only)
 
 Every PyTAK key can also be set in the environment or in the INI file (-c), for example
 COT_URL, TAK_PROTO, PYTAK_TLS_CLIENT_CERT, MAX_OUT_QUEUE. Flags beat the environment,
@@ -104,6 +107,10 @@ pub struct Cli {
 pub enum Command {
     /// Build a position report from flags and send it, once or periodically.
     Send(Box<send::SendArgs>),
+    /// Enroll with a tak:// link and write PKCS#12/PEM files plus ATAK and iTAK
+    /// connection data packages, without connecting for CoT.
+    #[cfg(feature = "enroll")]
+    Dp(Box<dp::DpArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[cfg(feature = "completions")]
     Completions(completions::CompletionsArgs),
@@ -185,6 +192,8 @@ pub fn main() -> ExitCode {
         Some(Command::Send(args)) => send::run(*args),
         #[cfg(feature = "completions")]
         Some(Command::Completions(args)) => completions::run(args),
+        #[cfg(feature = "enroll")]
+        Some(Command::Dp(args)) => dp::run(*args),
         None => run::run(cli.run),
     }
     .into()

@@ -110,12 +110,43 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// Starts a client for `config.cot_url`.
     ///
+    /// When the configuration asks for enrollment (a `tak://` link, or
+    /// `PYTAK_TLS_CERT_ENROLLMENT_*` with `tls://`), the certificate is enrolled (or taken
+    /// from the cache) first: see [`crate::enroll::prepare`].
+    ///
     /// The first connection is attempted before this returns: a bad configuration, bad TLS
     /// material or (with `PYTAK_RECONNECT` off) a failed connection is an error here. With
     /// reconnects on, a peer that is down is retried in the background with backoff.
     pub fn connect(config: Config) -> Result<Client> {
-        let connector = connector_for(&config)?;
-        Client::with_connector(config, connector)
+        #[cfg(feature = "enroll")]
+        {
+            let original = config;
+            let mut config = original.clone();
+            let prepared = crate::enroll::prepare(&mut config)?;
+            let result = connector_for(&config).and_then(|c| Client::with_connector(config, c));
+            match (result, prepared) {
+                // A cached certificate the server no longer accepts: drop it, enroll again
+                // once (as PyTAK does on a 403).
+                (Err(e), Some(p)) if p.from_cache && crate::enroll::is_rejection(&e) => {
+                    log::warn!(
+                        "the server rejected the cached certificate ({e}): removing {} and \
+                         enrolling again",
+                        p.entry.p12.display()
+                    );
+                    p.entry.remove();
+                    let mut config = original;
+                    crate::enroll::prepare(&mut config)?;
+                    let connector = connector_for(&config)?;
+                    Client::with_connector(config, connector)
+                }
+                (result, _) => result,
+            }
+        }
+        #[cfg(not(feature = "enroll"))]
+        {
+            let connector = connector_for(&config)?;
+            Client::with_connector(config, connector)
+        }
     }
 
     /// Starts a client over a transport of your own (or a test transport).

@@ -195,6 +195,11 @@ pub const KEYS: &[KeySpec] = &[
         "largest accepted event or frame, in bytes",
     ),
     key(
+        "TAKWIRE_ENROLLMENT_PORT",
+        Some("8446"),
+        "TAK Server enrollment port (tak:// and PYTAK_TLS_CERT_ENROLLMENT_*)",
+    ),
+    key(
         "TAKWIRE_CERT_CACHE_DIR",
         None,
         "enrollment certificate cache (default ~/.pytak/certs)",

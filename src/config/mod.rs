@@ -228,6 +228,8 @@ pub struct Config {
     /// `TAKWIRE_CERT_CACHE_DIR`: where enrolled certificates are cached
     /// (default `~/.pytak/certs`, shared with PyTAK).
     pub cert_cache_dir: Option<PathBuf>,
+    /// `TAKWIRE_ENROLLMENT_PORT`: the TAK Server's enrollment port (8446).
+    pub enrollment_port: u16,
 }
 
 impl Default for Config {
@@ -702,6 +704,12 @@ impl Config {
                 64 << 20,
             )? as usize,
             cert_cache_dir: path("TAKWIRE_CERT_CACHE_DIR"),
+            enrollment_port: parse_uint(
+                "TAKWIRE_ENROLLMENT_PORT",
+                s.or_default("TAKWIRE_ENROLLMENT_PORT"),
+                1,
+                65535,
+            )? as u16,
         })
     }
 }

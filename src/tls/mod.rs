@@ -28,7 +28,7 @@
 
 pub mod ciphers;
 pub mod identity;
-mod pem;
+pub(crate) mod pem;
 pub mod trust;
 
 use std::fmt;

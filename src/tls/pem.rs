@@ -69,7 +69,7 @@ fn armor<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// Standard base64 with padding; whitespace is skipped.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     fn value(c: u8) -> Option<u32> {
         Some(match c {
             b'A'..=b'Z' => c - b'A',
@@ -105,9 +105,54 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Standard base64 with padding, on one line.
+pub(crate) fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk.len();
+        let acc = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |a, (i, &b)| a | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= n {
+                out.push(char::from(ALPHABET[((acc >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Writes `der` as one PEM block labelled `label`, 64 base64 characters a line.
+pub fn encode(label: &str, der: &[u8]) -> String {
+    let b64 = base64_encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_round_trips() {
+        for len in 0..70 {
+            let der: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let text = encode("CERTIFICATE", &der);
+            let blocks = parse(text.as_bytes()).unwrap();
+            assert_eq!(blocks.len(), 1);
+            assert_eq!(blocks[0].label, "CERTIFICATE");
+            assert_eq!(blocks[0].der, der, "length {len}");
+        }
+    }
 
     #[test]
     fn base64_round_trips_known_vectors() {

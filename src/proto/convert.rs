@@ -212,9 +212,9 @@ mod tests {
         let err = frames_to_events(&frames, None, 1 << 16)
             .unwrap_err()
             .to_string();
-        // The decoder reports the cut-off frame itself ("message cut off after N bytes").
+        // The frame the input cut off is reported, after the last whole one.
         assert!(
-            err.contains("after frame 1") && err.contains("cut off"),
+            err.contains("after frame 1") && err.contains("ends inside a frame"),
             "{err}"
         );
         let err = frames_to_events(b"\x01\x02", None, 1 << 16).unwrap_err();

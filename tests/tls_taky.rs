@@ -117,7 +117,7 @@ fn unpack(zip_path: &Path, into: &Path) -> Package {
 }
 
 /// Starts taky and waits until it listens.
-fn start_taky(python: &Path, site: &Site, log: &Path) -> KillOnDrop {
+fn start_taky(python: &Path, site: &Site, log: &Path, port: u16) -> KillOnDrop {
     let child = Command::new(python)
         .args(["-m", "taky.cot", "-l", "debug", "-c"])
         .arg(&site.conf)
@@ -134,6 +134,12 @@ fn start_taky(python: &Path, site: &Site, log: &Path) -> KillOnDrop {
             .filter(|t| t.contains("Listening for ssl"))
     });
     assert!(up.is_some(), "taky did not start: {}", taky_log(log));
+    // taky logs before its listener is up: wait for the port too.
+    assert!(
+        common::wait_listening(port, LIMIT),
+        "taky is not listening on {port}: {}",
+        taky_log(log)
+    );
     taky
 }
 
@@ -213,7 +219,7 @@ fn takwire_and_pytak_exchange_events_through_taky() {
     let theirs = unpack(&site.packages["pytak"], &tmp.path().join("pytak"));
     assert_eq!(mine.port, port);
     let log = tmp.path().join("taky.log");
-    let _taky = start_taky(&python, &site, &log);
+    let _taky = start_taky(&python, &site, &log, port);
 
     // pytak with its own TLS code: the package's PKCS#12, taky's CA as PEM.
     let mut pytak = Pytak::start(
@@ -313,7 +319,7 @@ fn taky_refuses_a_foreign_certificate_and_its_name_is_checked() {
     let site = setup_site(&python, tmp.path(), port, &["takwire"]);
     let pkg = unpack(&site.packages["takwire"], &tmp.path().join("pkg"));
     let log = tmp.path().join("taky.log");
-    let _taky = start_taky(&python, &site, &log);
+    let _taky = start_taky(&python, &site, &log, port);
 
     // taky's certificate is for taky.test: reached as 127.0.0.1 without
     // PYTAK_TLS_SERVER_EXPECTED_HOSTNAME, verification fails on the name.
@@ -402,7 +408,7 @@ fn taky_atak_and_itak_packages_import_and_exchange_events() {
     }
 
     let log = tmp.path().join("taky.log");
-    let _taky = start_taky(&python, &site, &log);
+    let _taky = start_taky(&python, &site, &log, port);
     let a_config = from_package(&site, "atak-one");
     let b_config = from_package(&site, "itak-two");
     assert_eq!(

@@ -1,9 +1,12 @@
 //! `ws://` and `wss://` against a WebSocket TAK endpoint in the test (tungstenite's server
 //! side on 127.0.0.1, with rustls and an rcgen PKI for `wss://`): events both ways as TAK
 //! protocol v1, pings, text frames, a server's close and the reconnect, handshake refusals,
-//! an oversized message, mutual TLS, and a shutdown that does not hang.
+//! an oversized message, mutual TLS, and a shutdown that does not hang; and a `tak://`
+//! COT_URL that enrolls against the test enrollment server (`common_enroll`) and then
+//! speaks TAK protocol over `wss://` with the enrolled certificate.
 
 mod common;
+mod common_enroll;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -605,4 +608,97 @@ fn wss_verifies_the_server_unless_told_not_to() {
     let (mut ws, _) = ep.next();
     exchange(&client, &mut ws);
     client.shutdown();
+}
+
+// ------------------------------------------------- tak:// enrollment, then wss://
+
+/// The next WebSocket accepted, passing over connections whose handshake failed (the
+/// enrollment's probe of the server certificate connects and leaves without one).
+fn next_accepted(ep: &Endpoint) -> (Ws, String) {
+    for _ in 0..8 {
+        match ep.conns.recv_timeout(WAIT) {
+            Ok(Ok(accepted)) => return accepted,
+            Ok(Err(_)) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("no WebSocket was accepted");
+}
+
+#[test]
+fn a_tak_cot_url_enrolls_then_speaks_tak_protocol_over_wss_with_the_enrolled_certificate() {
+    use common_enroll::{EnrollServer, TOKEN, USER, make_ca, server_identity};
+
+    let ca = Arc::new(make_ca("e2e TAK CA"));
+    let enroll = EnrollServer::start(ca.clone());
+    // The WebSocket endpoint: a certificate from the enrollment CA, and it requires a
+    // client certificate signed by that CA (nothing else gets past the TLS handshake).
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.der.clone()).unwrap();
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .unwrap();
+    let (chain, key) = server_identity(&ca);
+    let tls = Arc::new(
+        ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let ep = Endpoint::start(Some(tls), Answer::Accept);
+    let cache = TempDir::new("ws-enroll");
+    let tak = format!(
+        "tak://com.atakmap.app/enroll?host=127.0.0.1:{}&username={USER}&token={}",
+        ep.port,
+        TOKEN.replace(' ', "%20")
+    );
+    let settings = [
+        ("TAKWIRE_ENROLLMENT_PORT", enroll.port.to_string()),
+        ("TAKWIRE_CERT_CACHE_DIR", cache.path().display().to_string()),
+    ];
+    let cfg = config(&tak, &settings);
+    assert_eq!(cfg.cot_url.to_string(), ep.url("wss"));
+
+    // First run: enrolls, caches, connects with the new certificate.
+    let client = Client::connect(cfg).unwrap();
+    assert_eq!(enroll.signed(), 1);
+    let requests = enroll.state.requests.lock().unwrap().clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("POST /Marti/api/tls/signClient/v2?clientUid=")),
+        "{requests:?}"
+    );
+    let (mut ws, path) = next_accepted(&ep);
+    assert_eq!(path, "/takproto/1");
+    exchange(&client, &mut ws);
+    let stats = client.shutdown();
+    assert_eq!((stats.sent, stats.received), (2, 1), "{stats:?}");
+    drop(ws);
+    let entry = takwire::enroll::CacheEntry::new(cache.path(), "127.0.0.1", ep.port, USER);
+    let cached = entry.load().expect("no cached certificate");
+    let enrolled =
+        takwire::enroll::Enrolled::from_pkcs12(&cached.path, &cached.p12, &cached.passphrase)
+            .unwrap();
+    assert!(
+        enrolled.subject().unwrap_or_default().contains("CN=alice"),
+        "{enrolled:?}"
+    );
+    assert_eq!(enrolled.ca, vec![ca.der.as_ref().to_vec()]);
+
+    // Second run, same cache: no enrollment request at all, and the link works.
+    let seen = enroll.state.requests.lock().unwrap().len();
+    let client = Client::connect(config(&tak, &settings)).unwrap();
+    let (mut ws, _) = next_accepted(&ep);
+    exchange(&client, &mut ws);
+    client.shutdown();
+    assert_eq!(
+        enroll.state.requests.lock().unwrap().len(),
+        seen,
+        "the second connect enrolled again"
+    );
+    assert_eq!(enroll.signed(), 1);
 }

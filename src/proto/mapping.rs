@@ -216,6 +216,21 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
         time("startTime", ev.startTime)?,
         time("staleTime", ev.staleTime)?,
     );
+    // CoT XML has no way to write NaN or infinity: refuse them as the XML reader does.
+    let numbers = [
+        ("lat", ev.lat),
+        ("lon", ev.lon),
+        ("hae", ev.hae),
+        ("ce", ev.ce),
+        ("le", ev.le),
+    ];
+    for (what, v) in numbers {
+        if !v.is_finite() {
+            return Err(Error::Proto(format!(
+                "CotEvent {what} is {v}, not a finite number"
+            )));
+        }
+    }
     let opt = |s: Cow<'_, str>| (!s.is_empty()).then(|| s.into_owned());
     let mut event = Event {
         version: COT_VERSION.to_string(),

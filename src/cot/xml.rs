@@ -378,10 +378,12 @@ pub fn write_f64(out: &mut String, v: f64) {
 /// assert_eq!(unrepresentable("tab\tok"), None);
 /// ```
 pub fn unrepresentable(s: &str) -> Option<char> {
-    s.chars().find(|&c| {
-        ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
-            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-    })
+    s.chars().find(|&c| forbidden(c))
+}
+
+/// Whether XML 1.0 cannot carry `c` at all (see [`unrepresentable`]).
+fn forbidden(c: char) -> bool {
+    ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// An error unless every character of `s` can be written as CoT XML; `what` names the
@@ -410,11 +412,8 @@ pub fn escape_text(s: &str, out: &mut String) {
 }
 
 fn escape(s: &str, out: &mut String, attr: bool) {
-    let needs = |c: char| {
-        matches!(c, '&' | '<' | '>' | '"' | '\'')
-            || (c as u32) < 0x20
-            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-    };
+    let needs =
+        |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\t' | '\n' | '\r') || forbidden(c);
     let mut last = 0;
     for (i, c) in s.char_indices() {
         if !needs(c) {

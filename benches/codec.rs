@@ -107,18 +107,29 @@ fn cpu_time() -> Duration {
 }
 
 /// Runs `f` (one pass over a corpus) until `time` of CPU time has passed; returns passes
-/// per CPU second.
+/// per CPU second. The clock is read once per batch of passes that takes about a
+/// millisecond (reading a thread's CPU time is a system call, which would otherwise count
+/// against a small corpus).
 fn measure(time: Duration, mut f: impl FnMut()) -> f64 {
     let warm = Instant::now();
+    let mut batch = 1u64;
     while warm.elapsed() < time / 5 {
-        f();
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        if t.elapsed() < Duration::from_millis(1) {
+            batch *= 2;
+        }
     }
     let start = cpu_time();
     let mut rounds = 0u64;
     // At least one round, so a smoke run exercises every codec.
     while rounds == 0 || cpu_time() - start < time {
-        f();
-        rounds += 1;
+        for _ in 0..batch {
+            f();
+        }
+        rounds += batch;
     }
     rounds as f64
         / (cpu_time() - start)

@@ -69,6 +69,10 @@ pub const TARGETS: &[Target] = &[
         name: "detail_xml",
         run: detail_xml,
     },
+    Target {
+        name: "xml_fast_path",
+        run: xml_fast_path,
+    },
     #[cfg(feature = "marti")]
     Target {
         name: "marti_answer",
@@ -281,12 +285,12 @@ fn in_proto_order(mut event: Event) -> Event {
     let mut keyed: Vec<(usize, crate::cot::DetailElement)> = event
         .detail
         .iter()
-        .map(|e| (rank(&event.detail, e.name()), e.clone()))
+        .map(|e| (rank(&event.detail, e.name()), e))
         .collect();
     keyed.sort_by_key(|(r, _)| *r);
     let mut detail = Detail::new();
     for (_, e) in keyed {
-        detail.push_verbatim(e);
+        detail.push_verbatim(e.name(), e.xml());
     }
     event.detail = detail;
     event
@@ -408,6 +412,39 @@ pub fn detail_xml(data: &[u8]) {
             Err(e) => panic!("push_raw accepted {inner:?}, which does not read back: {e}"),
         }
     }
+}
+
+/// The fast CoT XML path (`cot::scan`) against the full parser (roxmltree).
+///
+/// Input: byte 0 picks what is read (even: an event, odd: a detail's inner XML as in TAK
+/// protocol's `xmlDetail`), the rest is the text. Whatever the fast path accepts, the full
+/// parser accepts too and reads to the same value; the fast path only ever declines.
+pub fn xml_fast_path(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    if mode % 2 == 0 {
+        if let Some(fast) = crate::cot::scan::event(text) {
+            match xml::parse_tree(text) {
+                Ok(full) => assert_eq!(fast, full, "the two paths read {text:?} differently"),
+                Err(e) => panic!("the fast path accepted {text:?}, the full parser says: {e}"),
+            }
+        }
+    } else if let Some(fast) = crate::cot::scan::detail(text) {
+        match Detail::from_inner_xml_tree(text) {
+            Ok(full) => assert_eq!(fast, full, "the two paths read {text:?} differently"),
+            Err(e) => panic!("the fast path accepted {text:?}, the full parser says: {e}"),
+        }
+    }
+}
+
+/// Whether the fast path reads `text` as an event itself (rather than leaving it to the
+/// full parser), for tests that check it covers what peers send.
+pub fn fast_path_reads(text: &str) -> bool {
+    crate::cot::scan::event(text).is_some()
 }
 
 /// A Marti poll answer (`transport::marti::answer`): the events taken out of it, and the

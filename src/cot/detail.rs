@@ -1,4 +1,11 @@
 //! `<detail>`: an ordered list of child elements, each kept as its verbatim XML.
+//!
+//! The children live in one buffer (their XML concatenated, as the detail's inner XML) with
+//! their names in a second one, so reading an event allocates per detail, not per child: a
+//! drawn shape has hundreds of `<link>` children.
+
+use std::borrow::Cow;
+use std::fmt;
 
 use crate::cot::xml::{document, escape_attr, escape_text};
 use crate::error::{Error, Result};
@@ -17,28 +24,37 @@ pub(crate) fn check_children(n: usize) -> Result<()> {
     Ok(())
 }
 
-/// One child of `<detail>`: its element name and its XML, verbatim as it arrived (or as
+/// One child of a [`Detail`]: its element name and its XML, verbatim as it arrived (or as
 /// takwire wrote it). Text directly inside `<detail>` is kept as a child with an empty name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DetailElement {
-    name: String,
-    xml: String,
+/// A view into the detail it came from.
+///
+/// ```
+/// use takwire::cot::Detail;
+/// let d = Detail::from_inner_xml(r#"<contact callsign="ALPHA"/>"#).unwrap();
+/// let contact = d.element("contact").unwrap();
+/// assert_eq!(contact.name(), "contact");
+/// assert_eq!(contact.attribute("callsign").as_deref(), Some("ALPHA"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailElement<'a> {
+    name: &'a str,
+    xml: &'a str,
 }
 
-impl DetailElement {
+impl<'a> DetailElement<'a> {
     /// The element name (`contact`, `__group`, ...), or `""` for text.
-    pub fn name(&self) -> &str {
-        &self.name
+    pub fn name(self) -> &'a str {
+        self.name
     }
 
     /// The element's XML, for example `<contact callsign="ALPHA"/>`.
-    pub fn xml(&self) -> &str {
-        &self.xml
+    pub fn xml(self) -> &'a str {
+        self.xml
     }
 
     /// The element's attributes, parsed from its XML (empty for text).
-    pub fn attributes(&self) -> Vec<(String, String)> {
-        match document(&self.xml, "detail element") {
+    pub fn attributes(self) -> Vec<(String, String)> {
+        match document(self.xml, "detail element") {
             Ok(doc) => doc
                 .root_element()
                 .attributes()
@@ -49,14 +65,14 @@ impl DetailElement {
     }
 
     /// The value of one attribute.
-    pub fn attribute(&self, attr: &str) -> Option<String> {
-        let doc = document(&self.xml, "detail element").ok()?;
+    pub fn attribute(self, attr: &str) -> Option<String> {
+        let doc = document(self.xml, "detail element").ok()?;
         doc.root_element().attribute(attr).map(str::to_string)
     }
 
     /// The element's text content (all text inside it, concatenated).
-    pub fn text(&self) -> Option<String> {
-        let doc = document(&self.xml, "detail element").ok()?;
+    pub fn text(self) -> Option<String> {
+        let doc = document(self.xml, "detail element").ok()?;
         let text: String = doc
             .root_element()
             .descendants()
@@ -65,65 +81,60 @@ impl DetailElement {
             .collect();
         Some(text)
     }
+}
 
-    pub(crate) fn verbatim(name: String, xml: String) -> DetailElement {
-        DetailElement { name, xml }
+/// The XML of element `node` of the document parsed from `source`: its source text. When
+/// it uses namespace prefixes declared further up (on `<detail>` or `<event>`), their
+/// declarations are added to its start tag, so the element stands on its own: it can be
+/// written anywhere (an event, a TAK protocol `xmlDetail`) and parsed alone.
+pub(crate) fn element_xml<'a>(
+    source: &'a str,
+    node: roxmltree::Node<'_, '_>,
+) -> Option<Cow<'a, str>> {
+    let xml = source.get(node.range())?;
+    let parent_scope: Vec<_> = match node.parent_element() {
+        Some(p) => p.namespaces().collect(),
+        None => Vec::new(),
+    };
+    if parent_scope.is_empty() {
+        return Some(Cow::Borrowed(xml));
     }
-
-    /// The element `node` of the document parsed from `source`, as its source text. When
-    /// it uses namespace prefixes declared further up (on `<detail>` or `<event>`), their
-    /// declarations are added to its start tag, so the element stands on its own: it can
-    /// be written anywhere (an event, a TAK protocol `xmlDetail`) and parsed alone.
-    pub(crate) fn from_node(source: &str, node: roxmltree::Node<'_, '_>) -> Option<DetailElement> {
-        let xml = source.get(node.range())?;
-        let name = node.tag_name().name().to_string();
-        let parent_scope: Vec<_> = match node.parent_element() {
-            Some(p) => p.namespaces().collect(),
-            None => Vec::new(),
+    let uses = |uri: &str| {
+        node.descendants().filter(|n| n.is_element()).any(|n| {
+            n.tag_name().namespace() == Some(uri)
+                || n.attributes().any(|a| a.namespace() == Some(uri))
+        })
+    };
+    let own = start_tag_attribute_names(xml);
+    let mut decls = String::new();
+    for ns in node.namespaces() {
+        let attr = match ns.name() {
+            Some(prefix) => format!("xmlns:{prefix}"),
+            None => "xmlns".to_string(),
         };
-        if parent_scope.is_empty() {
-            return Some(DetailElement::verbatim(name, xml.to_string()));
+        // Inherited (same binding in the parent's scope), not redeclared here, used.
+        let inherited = parent_scope
+            .iter()
+            .any(|p| p.name() == ns.name() && p.uri() == ns.uri());
+        if inherited && !own.iter().any(|a| *a == attr) && uses(ns.uri()) {
+            decls.push(' ');
+            decls.push_str(&attr);
+            decls.push_str("=\"");
+            escape_attr(ns.uri(), &mut decls);
+            decls.push('"');
         }
-        let uses = |uri: &str| {
-            node.descendants().filter(|n| n.is_element()).any(|n| {
-                n.tag_name().namespace() == Some(uri)
-                    || n.attributes().any(|a| a.namespace() == Some(uri))
-            })
-        };
-        let own = start_tag_attribute_names(xml);
-        let mut decls = String::new();
-        for ns in node.namespaces() {
-            let attr = match ns.name() {
-                Some(prefix) => format!("xmlns:{prefix}"),
-                None => "xmlns".to_string(),
-            };
-            // Inherited (same binding in the parent's scope), not redeclared here, used.
-            let inherited = parent_scope
-                .iter()
-                .any(|p| p.name() == ns.name() && p.uri() == ns.uri());
-            if inherited && !own.iter().any(|a| *a == attr) && uses(ns.uri()) {
-                decls.push(' ');
-                decls.push_str(&attr);
-                decls.push_str("=\"");
-                escape_attr(ns.uri(), &mut decls);
-                decls.push('"');
-            }
-        }
-        if decls.is_empty() {
-            return Some(DetailElement::verbatim(name, xml.to_string()));
-        }
-        // After `<` and the qualified name.
-        let name_end = xml
-            .char_indices()
-            .skip(1)
-            .find(|(_, c)| c.is_whitespace() || *c == '/' || *c == '>')
-            .map_or(xml.len(), |(i, _)| i);
-        let (head, tail) = xml.split_at(name_end);
-        Some(DetailElement::verbatim(
-            name,
-            format!("{head}{decls}{tail}"),
-        ))
     }
+    if decls.is_empty() {
+        return Some(Cow::Borrowed(xml));
+    }
+    // After `<` and the qualified name.
+    let name_end = xml
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_whitespace() || *c == '/' || *c == '>')
+        .map_or(xml.len(), |(i, _)| i);
+    let (head, tail) = xml.split_at(name_end);
+    Some(Cow::Owned(format!("{head}{decls}{tail}")))
 }
 
 /// The `<detail>` of an event.
@@ -137,9 +148,22 @@ impl DetailElement {
 /// assert_eq!(d.element("contact").unwrap().attribute("callsign").unwrap(), "R&D <1>");
 /// assert!(d.push_raw("<broken>").is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Detail {
-    elements: Vec<DetailElement>,
+    /// Every child's XML, in order: the detail's inner XML.
+    xml: String,
+    /// Every child's name, in order.
+    names: String,
+    /// Where each child ends in `xml` and its name in `names`; each child starts where
+    /// the one before it ends. Always exactly the children (no stale bytes in the
+    /// buffers), so that the derived equality compares children.
+    ends: Vec<(usize, usize)>,
+}
+
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Detail {
@@ -148,24 +172,52 @@ impl Detail {
         Detail::default()
     }
 
+    /// An empty detail with room for `bytes` of XML and `children` children.
+    pub(crate) fn with_capacity(bytes: usize, children: usize) -> Detail {
+        Detail {
+            xml: String::with_capacity(bytes),
+            names: String::new(),
+            ends: Vec::with_capacity(children),
+        }
+    }
+
+    /// Makes room for `bytes` more of XML and `children` more children.
+    pub(crate) fn reserve(&mut self, bytes: usize, children: usize) {
+        self.xml.reserve(bytes);
+        self.ends.reserve(children);
+    }
+
     /// Whether there are no children.
     pub fn is_empty(&self) -> bool {
-        self.elements.is_empty()
+        self.ends.is_empty()
     }
 
     /// The number of children.
     pub fn len(&self) -> usize {
-        self.elements.len()
+        self.ends.len()
+    }
+
+    /// Child `i` (document order).
+    fn at(&self, i: usize) -> DetailElement<'_> {
+        let (xml_from, name_from) = match i.checked_sub(1) {
+            Some(before) => self.ends[before],
+            None => (0, 0),
+        };
+        let (xml_to, name_to) = self.ends[i];
+        DetailElement {
+            name: &self.names[name_from..name_to],
+            xml: &self.xml[xml_from..xml_to],
+        }
     }
 
     /// The children in document order.
-    pub fn iter(&self) -> impl Iterator<Item = &DetailElement> {
-        self.elements.iter()
+    pub fn iter(&self) -> impl Iterator<Item = DetailElement<'_>> {
+        (0..self.ends.len()).map(|i| self.at(i))
     }
 
     /// The first child named `name`.
-    pub fn element(&self, name: &str) -> Option<&DetailElement> {
-        self.elements.iter().find(|e| e.name == name)
+    pub fn element(&self, name: &str) -> Option<DetailElement<'_>> {
+        self.iter().find(|e| e.name == name)
     }
 
     /// The XML of the first child named `name`.
@@ -175,23 +227,42 @@ impl Detail {
 
     /// Removes every child named `name`; returns how many were removed.
     pub fn remove(&mut self, name: &str) -> usize {
-        let before = self.elements.len();
-        self.elements.retain(|e| e.name != name);
-        before - self.elements.len()
+        let before = self.len();
+        if self.iter().any(|e| e.name == name) {
+            *self = self.rebuilt(|_, e| e.name != name);
+        }
+        before - self.len()
     }
 
-    /// Appends one element given as XML. It must be exactly one well-formed element.
+    /// A copy holding the children for which `keep(index, child)` holds.
+    fn rebuilt(&self, mut keep: impl FnMut(usize, DetailElement<'_>) -> bool) -> Detail {
+        let mut out = Detail::with_capacity(self.xml.len(), self.len());
+        for (i, e) in self.iter().enumerate() {
+            if keep(i, e) {
+                out.push_child(e.name, e.xml);
+            }
+        }
+        out
+    }
+
+    /// Appends one child as it is (no merging of text).
+    fn push_child(&mut self, name: &str, xml: &str) {
+        self.xml.push_str(xml);
+        self.names.push_str(name);
+        self.ends.push((self.xml.len(), self.names.len()));
+    }
+
+    /// Appends one element given as XML. It must be exactly one well-formed element
+    /// (whitespace around it is dropped).
     pub fn push_raw(&mut self, xml: &str) -> Result<()> {
-        let doc = document(xml, "detail element")?;
-        let name = doc.root_element().tag_name().name().to_string();
         let xml = xml.trim();
-        if !xml.starts_with('<') || !xml.ends_with('>') || xml.starts_with("<?") {
+        let doc = document(xml, "detail element")?;
+        let root = doc.root_element();
+        if root.range() != (0..xml.len()) {
             return Err(Error::Cot("detail element must be a single element".into()));
         }
-        self.elements.push(DetailElement {
-            name,
-            xml: xml.to_string(),
-        });
+        let name = root.tag_name().name();
+        self.push_child(name, xml);
         Ok(())
     }
 
@@ -199,102 +270,132 @@ impl Detail {
     /// `name` and the attribute names must be XML names; invalid characters are dropped.
     pub fn push_element(&mut self, name: &str, attrs: &[(&str, &str)], text: Option<&str>) {
         let name = xml_name(name);
-        let mut xml = String::with_capacity(64);
+        let xml = &mut self.xml;
         xml.push('<');
         xml.push_str(&name);
         for (k, v) in attrs {
             xml.push(' ');
             xml.push_str(&xml_name(k));
             xml.push_str("=\"");
-            escape_attr(v, &mut xml);
+            escape_attr(v, xml);
             xml.push('"');
         }
         match text {
             Some(t) => {
                 xml.push('>');
-                escape_text(t, &mut xml);
+                escape_text(t, xml);
                 xml.push_str("</");
                 xml.push_str(&name);
                 xml.push('>');
             }
             None => xml.push_str("/>"),
         }
-        self.elements.push(DetailElement { name, xml });
+        self.names.push_str(&name);
+        self.ends.push((self.xml.len(), self.names.len()));
     }
 
     /// Replaces the children named `name` with one new element (appended if none existed,
     /// in place of the first one otherwise).
     pub fn set_element(&mut self, name: &str, attrs: &[(&str, &str)], text: Option<&str>) {
-        let at = self.elements.iter().position(|e| e.name == name);
+        let at = self.iter().position(|e| e.name == name);
         self.remove(name);
         self.push_element(name, attrs, text);
-        if let Some(i) = at
-            && let Some(new) = self.elements.pop()
-        {
-            self.elements.insert(i.min(self.elements.len()), new);
+        if let Some(at) = at {
+            let last = self.len() - 1;
+            let mut moved = Detail::with_capacity(self.xml.len(), self.len());
+            for i in (0..at).chain([last]).chain(at..last) {
+                let e = self.at(i);
+                moved.push_child(e.name, e.xml);
+            }
+            *self = moved;
         }
     }
 
-    /// Removes and returns the last child named `name`.
+    /// The index of the last child named `name`.
     #[cfg_attr(not(feature = "proto"), allow(dead_code))]
-    pub(crate) fn take_last(&mut self, name: &str) -> Option<DetailElement> {
-        let i = self.elements.iter().rposition(|e| e.name == name)?;
-        Some(self.elements.remove(i))
+    pub(crate) fn rposition(&self, name: &str) -> Option<usize> {
+        (0..self.len()).rev().find(|&i| self.at(i).name == name)
     }
 
-    /// Appends the children of `other`.
-    pub(crate) fn append(&mut self, other: Detail) {
-        for e in other.elements {
-            self.push_verbatim(e);
+    /// Child `i`, if there is one.
+    #[cfg_attr(not(feature = "proto"), allow(dead_code))]
+    pub(crate) fn nth(&self, i: usize) -> Option<DetailElement<'_>> {
+        (i < self.len()).then(|| self.at(i))
+    }
+
+    /// Removes child `i`.
+    #[cfg_attr(not(feature = "proto"), allow(dead_code))]
+    pub(crate) fn remove_at(&mut self, i: usize) {
+        if i < self.len() {
+            *self = self.rebuilt(|j, _| j != i);
         }
     }
 
-    /// Appends a child known to be well-formed (sliced from a parsed document). Text that
-    /// follows text (they were apart only by a comment, or in two `<detail>`s) joins it, as
-    /// it would when written out and read again.
-    pub(crate) fn push_verbatim(&mut self, e: DetailElement) {
-        match self.elements.last_mut() {
-            Some(last) if last.name.is_empty() && e.name.is_empty() => last.xml.push_str(&e.xml),
-            _ => self.elements.push(e),
+    /// Appends a child known to be well-formed (sliced from a parsed document, or text
+    /// from one). Text that follows text (they were apart only by a comment, or in two
+    /// `<detail>`s) joins it, as it would when written out and read again.
+    pub(crate) fn push_verbatim(&mut self, name: &str, xml: &str) {
+        let last_is_text = match self.ends.len() {
+            0 => false,
+            1 => self.ends[0].1 == 0,
+            n => self.ends[n - 1].1 == self.ends[n - 2].1,
+        };
+        if name.is_empty() && last_is_text {
+            self.xml.push_str(xml);
+            if let Some(last) = self.ends.last_mut() {
+                last.0 = self.xml.len();
+            }
+        } else {
+            self.push_child(name, xml);
         }
     }
 
     /// The detail's inner XML: every child, concatenated.
     pub fn inner_xml(&self) -> String {
-        let mut s = String::with_capacity(self.elements.iter().map(|e| e.xml.len()).sum());
-        for e in &self.elements {
-            s.push_str(&e.xml);
-        }
-        s
+        self.xml.clone()
+    }
+
+    /// The detail's inner XML, borrowed.
+    pub fn as_inner_xml(&self) -> &str {
+        &self.xml
     }
 
     /// Parses inner XML (the children of a `<detail>`), as carried in TAK protocol's
     /// `xmlDetail`.
     pub fn from_inner_xml(inner: &str) -> Result<Detail> {
+        match crate::cot::scan::detail(inner) {
+            Some(detail) => Ok(detail),
+            None => Detail::from_inner_xml_tree(inner),
+        }
+    }
+
+    /// [`Detail::from_inner_xml`] through roxmltree only: the full parser, which decides
+    /// everything the fast path leaves to it.
+    pub(crate) fn from_inner_xml_tree(inner: &str) -> Result<Detail> {
         let wrapped = format!("<detail>{inner}</detail>");
         let doc = document(&wrapped, "detail XML")?;
-        let detail = Detail::from_node(&wrapped, doc.root_element());
+        let mut detail = Detail::new();
+        detail.append_node(&wrapped, doc.root_element());
         check_children(detail.len())?;
         Ok(detail)
     }
 
-    /// Collects the children of a parsed `<detail>` node, slicing their source text.
-    pub(crate) fn from_node(source: &str, node: roxmltree::Node<'_, '_>) -> Detail {
-        let mut detail = Detail::new();
+    /// Appends the children of a parsed `<detail>` node, slicing their source text.
+    pub(crate) fn append_node(&mut self, source: &str, node: roxmltree::Node<'_, '_>) {
         // A run of text (apart only by comments): kept, escaped as it was, unless it is
         // only indentation.
         let mut text = String::new();
         let flush = |detail: &mut Detail, text: &mut String| {
             if !text.trim().is_empty() {
-                detail.push_verbatim(DetailElement::verbatim(String::new(), text.clone()));
+                detail.push_verbatim("", text);
             }
             text.clear();
         };
         for child in node.children() {
             if child.is_element() {
-                flush(&mut detail, &mut text);
-                if let Some(e) = DetailElement::from_node(source, child) {
-                    detail.push_verbatim(e);
+                flush(self, &mut text);
+                if let Some(xml) = element_xml(source, child) {
+                    self.push_verbatim(child.tag_name().name(), &xml);
                 }
             } else if child.is_text()
                 && let Some(raw) = source.get(child.range())
@@ -302,8 +403,7 @@ impl Detail {
                 text.push_str(raw);
             }
         }
-        flush(&mut detail, &mut text);
-        detail
+        flush(self, &mut text);
     }
 }
 
@@ -343,7 +443,11 @@ fn start_tag_attribute_names(xml: &str) -> Vec<&str> {
 }
 
 /// Keeps the characters of `s` that may appear in an XML name.
-fn xml_name(s: &str) -> String {
+fn xml_name(s: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
+    if s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && s.chars().all(plain) {
+        return Cow::Borrowed(s);
+    }
     let mut out: String = s
         .chars()
         .filter(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
@@ -351,7 +455,7 @@ fn xml_name(s: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
         out.insert(0, '_');
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -394,7 +498,31 @@ mod tests {
         assert!(d.push_raw("<a><b></a>").is_err());
         assert!(d.push_raw("text").is_err());
         assert!(d.push_raw("<a/><b/>").is_err());
+        assert!(d.push_raw("<!-- c --><a/>").is_err());
         d.push_raw("  <a/> ").unwrap();
         assert_eq!(d.inner_xml(), "<a/>");
+    }
+
+    #[test]
+    fn children_share_one_buffer_and_compare_by_content() {
+        let mut d = Detail::from_inner_xml("<a/>text<b x='1'/><a>2</a>").unwrap();
+        let names: Vec<_> = d.iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["a", "", "b", "a"]);
+        assert_eq!(d.element("b").unwrap().xml(), "<b x='1'/>");
+        assert_eq!(d.remove("a"), 2);
+        assert_eq!(d, Detail::from_inner_xml("text<b x='1'/>").unwrap());
+        // Text after text joins it; an element after text does not.
+        d.remove("b");
+        d.push_verbatim("", " more");
+        d.push_verbatim("c", "<c/>");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d.iter().next().unwrap().xml(), "text more");
+        assert_eq!(d.rposition("c"), Some(1));
+        d.remove_at(0);
+        assert_eq!(d.inner_xml(), "<c/>");
+        assert_eq!(
+            format!("{d:?}"),
+            r#"[DetailElement { name: "c", xml: "<c/>" }]"#
+        );
     }
 }

@@ -146,7 +146,7 @@ fn position(lon: f64, lat: f64, hae: f64) -> Value {
     }
 }
 
-fn element<'a>(event: &'a Event, name: &str) -> Option<&'a DetailElement> {
+fn element<'a>(event: &'a Event, name: &str) -> Option<DetailElement<'a>> {
     event.detail.element(name)
 }
 

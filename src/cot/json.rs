@@ -218,7 +218,7 @@ fn err(path: &str, what: &str) -> Error {
 // ---------------------------------------------------------------------------------------
 // XML detail -> JSON
 
-fn detail_child_to_value(child: &DetailElement) -> Value {
+fn detail_child_to_value(child: DetailElement<'_>) -> Value {
     if child.name().is_empty() {
         // Text directly inside <detail>, kept escaped as it arrived: unescape it.
         return Value::String(unescape_text(child.xml()));

@@ -23,6 +23,8 @@ mod detail;
 pub mod geojson;
 #[cfg(feature = "json")]
 pub mod json;
+pub(crate) mod scan;
+mod swar;
 mod time;
 pub mod xml;
 

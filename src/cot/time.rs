@@ -59,6 +59,9 @@ impl CotTime {
     /// [`CotTime::MAX`] in UTC (a year-9999 time with a negative offset, say) is refused,
     /// since it could not be written back.
     pub fn parse(s: &str) -> Result<CotTime> {
+        if let Some(ms) = parse_utc_fast(s.as_bytes()) {
+            return Ok(CotTime(ms));
+        }
         let t = s.trim();
         if let Some(ms) = parse_utc_fast(t.as_bytes()) {
             return Ok(CotTime(ms));

@@ -153,6 +153,16 @@ pub fn parse(bytes: &[u8]) -> Result<Event> {
 
 /// [`parse`] for text already known to be UTF-8.
 pub fn parse_str(text: &str) -> Result<Event> {
+    match crate::cot::scan::event(text) {
+        Some(event) => Ok(event),
+        None => parse_tree(text),
+    }
+}
+
+/// [`parse_str`] through roxmltree only: the full parser, which decides everything the
+/// fast path ([`scan`](crate::cot::scan)) leaves to it.
+#[doc(hidden)]
+pub fn parse_tree(text: &str) -> Result<Event> {
     let doc = document(text, "event")?;
     let root = doc.root_element();
     if root.tag_name().name() != "event" {
@@ -247,12 +257,12 @@ pub fn parse_str(text: &str) -> Result<Event> {
                 ev.point = parse_point(child)?;
                 have_point = true;
             }
-            "detail" => ev.detail.append(Detail::from_node(text, child)),
+            "detail" => ev.detail.append_node(text, child),
             // Anything else at event level is unusual; keep it in the detail so it is
             // not lost.
-            _ => {
-                if let Some(e) = crate::cot::DetailElement::from_node(text, child) {
-                    ev.detail.push_verbatim(e);
+            name => {
+                if let Some(xml) = crate::cot::detail::element_xml(text, child) {
+                    ev.detail.push_verbatim(name, &xml);
                 }
             }
         }
@@ -382,7 +392,7 @@ pub fn unrepresentable(s: &str) -> Option<char> {
 }
 
 /// Whether XML 1.0 cannot carry `c` at all (see [`unrepresentable`]).
-fn forbidden(c: char) -> bool {
+pub(crate) fn forbidden(c: char) -> bool {
     ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 

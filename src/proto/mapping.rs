@@ -260,12 +260,16 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
             event.detail = Detail::from_inner_xml(&d.xmlDetail)
                 .map_err(|e| Error::Proto(format!("xmlDetail: {e}")))?;
         }
-        if let Some(carrier) = event.detail.take_last(CARRIER)
-            && !read_carrier(&carrier, &mut event)
-        {
-            // Not ours after all: keep it as the detail element it is.
-            event.detail.push_verbatim(carrier);
-        }
+        let detail = std::mem::take(&mut event.detail);
+        event.detail = match detail.rposition(CARRIER) {
+            Some(i) if detail.nth(i).is_some_and(|c| read_carrier(c, &mut event)) => {
+                let mut detail = detail;
+                detail.remove_at(i);
+                detail
+            }
+            // None, or not ours after all: kept as the detail element it is.
+            _ => detail,
+        };
         typed::append(&d, &mut event.detail)?;
     }
     Ok(event)
@@ -273,7 +277,7 @@ fn to_event(ev: CotEvent<'_>) -> Result<Event> {
 
 /// Applies a carrier element to `event`. Returns false, changing nothing, if the element
 /// holds anything a carrier does not.
-fn read_carrier(e: &DetailElement, event: &mut Event) -> bool {
+fn read_carrier(e: DetailElement<'_>, event: &mut Event) -> bool {
     let Ok(doc) = document(e.xml(), "detail element") else {
         return false;
     };

@@ -23,7 +23,7 @@ use crate::proto::generated::{
 pub(crate) const TYPED: [&str; 6] = super::TYPED_ELEMENTS;
 
 /// The attributes of a plain element (no children, no text, no namespaces), or `None`.
-fn plain_attributes(e: &DetailElement) -> Option<Vec<(String, String)>> {
+fn plain_attributes(e: DetailElement<'_>) -> Option<Vec<(String, String)>> {
     if e.xml().contains("xmlns") {
         return None;
     }
@@ -128,7 +128,7 @@ fn exact_f64(s: &str) -> Option<f64> {
 
 /// Puts `e` into its typed field of `d` if it fits exactly there; returns whether it did.
 /// `e` must be one of the [`TYPED`] elements, appearing once in its detail.
-pub(crate) fn fill(d: &mut PbDetail<'static>, e: &DetailElement) -> bool {
+pub(crate) fn fill(d: &mut PbDetail<'static>, e: DetailElement<'_>) -> bool {
     let Some(attrs) = plain_attributes(e) else {
         return false;
     };

@@ -398,12 +398,26 @@ impl Detail {
                     self.push_verbatim(child.tag_name().name(), &xml);
                 }
             } else if child.is_text()
-                && let Some(raw) = source.get(child.range())
+                && let Some(raw) = source.get(child.range().start..text_end(source, child))
             {
                 text.push_str(raw);
             }
         }
         flush(self, &mut text);
+    }
+}
+
+/// Where the source of text node `node` ends: where its next sibling starts, or the end tag
+/// of its parent. (roxmltree joins text and CDATA that follow each other into one node whose
+/// range covers only the first piece.)
+fn text_end(source: &str, node: roxmltree::Node<'_, '_>) -> usize {
+    match (node.next_sibling(), node.parent()) {
+        (Some(next), _) => next.range().start,
+        (None, Some(parent)) => {
+            let parent_end = parent.range().end.min(source.len());
+            source[..parent_end].rfind('<').unwrap_or(parent_end)
+        }
+        (None, None) => node.range().end,
     }
 }
 
@@ -444,8 +458,12 @@ fn start_tag_attribute_names(xml: &str) -> Vec<&str> {
 
 /// Keeps the characters of `s` that may appear in an XML name.
 fn xml_name(s: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
-    if s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && s.chars().all(plain) {
+    let plain = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':');
+    let b = s.as_bytes();
+    if b.first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        && b.iter().all(plain)
+    {
         return Cow::Borrowed(s);
     }
     let mut out: String = s
@@ -501,6 +519,16 @@ mod tests {
         assert!(d.push_raw("<!-- c --><a/>").is_err());
         d.push_raw("  <a/> ").unwrap();
         assert_eq!(d.inner_xml(), "<a/>");
+    }
+
+    #[test]
+    fn text_joined_with_cdata_keeps_all_its_source() {
+        // roxmltree joins these into one text node whose range covers only the CDATA.
+        for inner in ["<![CDATA[a]]>b", "a<![CDATA[b]]>", "<![CDATA[a]]>b<c/>"] {
+            let d = Detail::from_inner_xml(inner).unwrap();
+            assert_eq!(d.inner_xml(), inner);
+            assert_eq!(Detail::from_inner_xml(&d.inner_xml()).unwrap(), d);
+        }
     }
 
     #[test]

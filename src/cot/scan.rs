@@ -228,7 +228,8 @@ pub(crate) fn event(text: &str) -> Option<Event> {
 /// Parses the inner XML of a `<detail>` (TAK protocol's `xmlDetail`), or declines.
 pub(crate) fn detail(inner: &str) -> Option<Detail> {
     let mut s = Scanner::new(inner);
-    let mut detail = Detail::with_capacity(inner.len(), 8);
+    // Room for the typed elements a TAK protocol decoder appends after these.
+    let mut detail = Detail::with_capacity(inner.len() + 256, 8);
     s.detail_content(&mut detail, None)?;
     (s.nodes <= MAX_NODES as usize / 2 && detail.len() <= MAX_DETAIL_CHILDREN).then_some(detail)
 }
@@ -591,7 +592,7 @@ fn decimal(s: &str) -> Option<f64> {
     let (mut mantissa, mut count, mut fraction) = (0u64, 0usize, None);
     for (i, &c) in digits.iter().enumerate() {
         match c {
-            b'0'..=b'9' => {
+            b'0'..=b'9' if count < 15 => {
                 mantissa = mantissa * 10 + u64::from(c - b'0');
                 count += 1;
             }
@@ -600,7 +601,7 @@ fn decimal(s: &str) -> Option<f64> {
         }
     }
     // At least one digit on each side of the point, and few enough to be exact.
-    if count == 0 || count > 15 || fraction == Some(0) || digits.last() == Some(&b'.') {
+    if count == 0 || fraction == Some(0) || digits.last() == Some(&b'.') {
         return None;
     }
     let n = mantissa as f64 / POW10[fraction.unwrap_or(0)];

@@ -388,6 +388,10 @@ pub fn write_f64(out: &mut String, v: f64) {
 /// assert_eq!(unrepresentable("tab\tok"), None);
 /// ```
 pub fn unrepresentable(s: &str) -> Option<char> {
+    // Every such character is a control character or starts with the byte 0xEF.
+    if !s.bytes().any(|b| b < 0x20 || b == 0xEF) {
+        return None;
+    }
     s.chars().find(|&c| forbidden(c))
 }
 
@@ -421,7 +425,30 @@ pub fn escape_text(s: &str, out: &mut String) {
     escape(s, out, false)
 }
 
+/// Bytes that may need escaping: markup and quotes, tab and line breaks, other control
+/// characters, and 0xEF (the first byte of U+FFFE and U+FFFF).
+static MAY_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0xEF] = true;
+    t
+};
+
 fn escape(s: &str, out: &mut String, attr: bool) {
+    // Nearly every value has nothing to escape: one byte scan, one copy.
+    if !s.bytes().any(|b| MAY_ESCAPE[b as usize]) {
+        out.push_str(s);
+        return;
+    }
     let needs =
         |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\t' | '\n' | '\r') || forbidden(c);
     let mut last = 0;

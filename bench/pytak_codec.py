@@ -10,7 +10,8 @@ PyTAK has no CoT model of its own: it parses and writes CoT with xml.etree.Eleme
   xml-write     ET.tostring(element)                       (pytak.functions.serialize_cot)
   xml-split     splitting a stream of >= 1 MB on b"</event>" (pytak's StreamReader.readuntil)
   proto-encode  takproto.xml2proto(xml, STREAM)            (pytak's TX path: XML in, frame out)
-  proto-decode  takproto.parse_proto(frame)                (pytak's RX path)
+  proto-decode  takproto.parse_proto(frame)                (pytak's RX path: a protobuf object)
+  proto-to-cot  _takmsg2xml(takproto.parse_proto(frame))   (pytak's WebSocket RX path: CoT XML)
   proto-split   reading stream frames (0xbf, varint, skip payload) with takproto's varint reader
 Each runs over its corpus repeatedly for the given CPU time after a warm-up; events and MB
 (of the encoded form: XML, or framed TAK protocol) per second of the thread's CPU time.
@@ -23,6 +24,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import takproto
+from pytak.classes import _takmsg2xml
 from takproto import delimited_protobuf as dpb
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -108,6 +110,9 @@ def main():
             measure(seconds, lambda: [takproto.xml2proto(t, takproto.TAKProtoVer.STREAM) for t in texts]),
             n, proto_bytes)
         row(name, "proto-decode", measure(seconds, lambda: [takproto.parse_proto(f) for f in frames]),
+            n, proto_bytes)
+        row(name, "proto-to-cot",
+            measure(seconds, lambda: [_takmsg2xml(takproto.parse_proto(f)) for f in frames]),
             n, proto_bytes)
         pstream = b"".join(frames) * reps
         assert split_proto(pstream) == n * reps

@@ -234,6 +234,16 @@ fn bench_corpus(name: &str, events: &[Event], plan: &Plan) {
                 black_box(takwire::proto::decode_event(black_box(p)).ok());
             }
         });
+        // TAK protocol in, CoT XML out (what PyTAK's WebSocket receiver hands on).
+        plan.run(name, "proto-to-cot", n, proto_bytes, || {
+            for p in &payloads {
+                if let Ok(e) = takwire::proto::decode_event(black_box(p)) {
+                    text.clear();
+                    xml::write(&e, &mut text);
+                    black_box(&text);
+                }
+            }
+        });
         let mut stream = Vec::new();
         for p in &payloads {
             takwire::framing::write_stream_frame(p, &mut stream);

@@ -25,6 +25,7 @@ pub(crate) fn run(
     let mut deliver = |m: Result<Message<'_>, FrameError>| handle(shared, format, m, discard);
     loop {
         if shared.stopping() {
+            source.finish(&mut deliver);
             return Ok(());
         }
         if !source.receive(&mut deliver)? {

@@ -1,8 +1,8 @@
 //! `<detail>`: an ordered list of child elements, each kept as its verbatim XML.
 //!
-//! The children live in one buffer (their XML concatenated, as the detail's inner XML) with
-//! their names in a second one, so reading an event allocates per detail, not per child: a
-//! drawn shape has hundreds of `<link>` children.
+//! The children live in one buffer (their XML concatenated, as the detail's inner XML), each
+//! with its end and where its name is in its start tag, so reading an event allocates per
+//! detail, not per child: a drawn shape has hundreds of `<link>` children.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -152,12 +152,40 @@ pub(crate) fn element_xml<'a>(
 pub struct Detail {
     /// Every child's XML, in order: the detail's inner XML.
     xml: String,
-    /// Every child's name, in order.
-    names: String,
-    /// Where each child ends in `xml` and its name in `names`; each child starts where
-    /// the one before it ends. Always exactly the children (no stale bytes in the
-    /// buffers), so that the derived equality compares children.
-    ends: Vec<(usize, usize)>,
+    /// Each child: where it ends in `xml` (it starts where the one before it ends), and its
+    /// name as a range of `xml` (empty for text). Always exactly the children (no stale
+    /// bytes in the buffer) and found by one rule ([`name_in`]), so that the derived
+    /// equality compares children.
+    ends: Vec<Child>,
+}
+
+/// Where a child ends, and where its name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Child {
+    end: usize,
+    name: (usize, usize),
+}
+
+/// Where the local name `name` is in `xml`, the XML of an element with that name (or of
+/// text, when `name` is empty): just after `<` and any prefix.
+fn name_in(name: &str, xml: &str) -> (usize, usize) {
+    if name.is_empty() {
+        return (0, 0);
+    }
+    if xml.as_bytes().get(1..=name.len()) == Some(name.as_bytes()) {
+        return (1, 1 + name.len());
+    }
+    // A prefixed name: the local part ends the qualified name.
+    let qname_end = xml
+        .bytes()
+        .position(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>'))
+        .unwrap_or(xml.len());
+    match xml.get(..qname_end).and_then(|q| q.rfind(name)) {
+        Some(at) => (at, at + name.len()),
+        // Every caller passes an element's XML that starts with its qualified name, so this
+        // is not reached; should it be, the name is found anywhere in the element.
+        None => xml.find(name).map_or((0, 0), |at| (at, at + name.len())),
+    }
 }
 
 impl fmt::Debug for Detail {
@@ -176,7 +204,6 @@ impl Detail {
     pub(crate) fn with_capacity(bytes: usize, children: usize) -> Detail {
         Detail {
             xml: String::with_capacity(bytes),
-            names: String::new(),
             ends: Vec::with_capacity(children),
         }
     }
@@ -199,14 +226,14 @@ impl Detail {
 
     /// Child `i` (document order).
     fn at(&self, i: usize) -> DetailElement<'_> {
-        let (xml_from, name_from) = match i.checked_sub(1) {
-            Some(before) => self.ends[before],
-            None => (0, 0),
+        let from = match i.checked_sub(1) {
+            Some(before) => self.ends[before].end,
+            None => 0,
         };
-        let (xml_to, name_to) = self.ends[i];
+        let Child { end, name } = self.ends[i];
         DetailElement {
-            name: &self.names[name_from..name_to],
-            xml: &self.xml[xml_from..xml_to],
+            name: &self.xml[name.0..name.1],
+            xml: &self.xml[from..end],
         }
     }
 
@@ -247,9 +274,13 @@ impl Detail {
 
     /// Appends one child as it is (no merging of text).
     fn push_child(&mut self, name: &str, xml: &str) {
+        let from = self.xml.len();
+        let (name_from, name_to) = name_in(name, xml);
         self.xml.push_str(xml);
-        self.names.push_str(name);
-        self.ends.push((self.xml.len(), self.names.len()));
+        self.ends.push(Child {
+            end: self.xml.len(),
+            name: (from + name_from, from + name_to),
+        });
     }
 
     /// Appends one element given as XML. It must be exactly one well-formed element
@@ -270,6 +301,7 @@ impl Detail {
     /// `name` and the attribute names must be XML names; invalid characters are dropped.
     pub fn push_element(&mut self, name: &str, attrs: &[(&str, &str)], text: Option<&str>) {
         let name = xml_name(name);
+        let from = self.xml.len();
         let xml = &mut self.xml;
         xml.push('<');
         xml.push_str(&name);
@@ -290,8 +322,10 @@ impl Detail {
             }
             None => xml.push_str("/>"),
         }
-        self.names.push_str(&name);
-        self.ends.push((self.xml.len(), self.names.len()));
+        self.ends.push(Child {
+            end: self.xml.len(),
+            name: (from + 1, from + 1 + name.len()),
+        });
     }
 
     /// Replaces the children named `name` with one new element (appended if none existed,
@@ -335,18 +369,13 @@ impl Detail {
     /// from one). Text that follows text (they were apart only by a comment, or in two
     /// `<detail>`s) joins it, as it would when written out and read again.
     pub(crate) fn push_verbatim(&mut self, name: &str, xml: &str) {
-        let last_is_text = match self.ends.len() {
-            0 => false,
-            1 => self.ends[0].1 == 0,
-            n => self.ends[n - 1].1 == self.ends[n - 2].1,
-        };
-        if name.is_empty() && last_is_text {
-            self.xml.push_str(xml);
-            if let Some(last) = self.ends.last_mut() {
-                last.0 = self.xml.len();
+        match self.ends.last_mut() {
+            Some(last) if name.is_empty() && last.name.0 == last.name.1 => {
+                self.xml.push_str(xml);
+                last.end = self.xml.len();
+                // A text child's empty name sits at its start; it stays there.
             }
-        } else {
-            self.push_child(name, xml);
+            _ => self.push_child(name, xml),
         }
     }
 

@@ -61,7 +61,7 @@ type Span = (usize, usize);
 type Attr = (Span, Span, bool);
 
 /// Skips XML whitespace from `i`.
-#[inline]
+#[inline(always)]
 fn spaces(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
@@ -71,7 +71,7 @@ fn spaces(b: &[u8], mut i: usize) -> usize {
 
 /// Where the name at `i` ends: ASCII letters, digits, `_`, `-`, `.`, starting with a letter
 /// or `_`. A prefix (`:`) or a non-ASCII name character declines.
-#[inline]
+#[inline(always)]
 fn name(b: &[u8], i: usize) -> Option<usize> {
     let first = *b.get(i)?;
     if !(first.is_ascii_alphabetic() || first == b'_') {
@@ -86,7 +86,7 @@ fn name(b: &[u8], i: usize) -> Option<usize> {
 
 /// The quoted attribute value at `i`: its span without the quotes, whether it reads as
 /// written, and where it ends.
-#[inline]
+#[inline(always)]
 fn value(b: &[u8], i: usize) -> Option<(Span, bool, usize)> {
     let quote = *b.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
     let from = i + 1;
@@ -391,7 +391,13 @@ impl<'a> Scanner<'a> {
                     let (value, plain, end) = value(b, i)?;
                     i = end;
                     let new = &b[attr.0..attr.1];
-                    let same = |&(n, _, _): &Attr| n.1 - n.0 == new.len() && &b[n.0..n.1] == new;
+                    // Length, then first and last byte, before comparing the names.
+                    let same = |&(n, _, _): &Attr| {
+                        n.1 - n.0 == new.len()
+                            && b[n.0] == new[0]
+                            && b[n.1 - 1] == new[new.len() - 1]
+                            && &b[n.0..n.1] == new
+                    };
                     // A default namespace declaration changes what names mean.
                     if self.attr_count == MAX_ATTRS
                         || new == b"xmlns"
@@ -460,7 +466,7 @@ impl<'a> Scanner<'a> {
             self.text()?;
             let run = &self.text[from..self.i];
             // Text is kept unless it is only indentation.
-            if !run.trim().is_empty() {
+            if !run.is_empty() && !run.trim().is_empty() {
                 detail.push_verbatim("", run);
             }
             if self.i == self.b.len() && close.is_none() {
@@ -550,30 +556,35 @@ impl<'a> Scanner<'a> {
 
     /// The `<point>` attributes, as the full parser reads them.
     fn point(&self) -> Option<Point> {
-        let num = |name: &str, default: Option<f64>| -> Option<f64> {
-            match self
-                .attributes()
-                .iter()
-                .find(|(n, _, _)| self.str(*n) == name)
-            {
-                Some(&(_, value, true)) => {
-                    let v = trim(self.str(value));
-                    let n: f64 = match decimal(v) {
-                        Some(n) => n,
-                        None => v.parse().ok()?,
-                    };
-                    n.is_finite().then_some(n)
-                }
-                Some(_) => None,
-                None => default,
+        // lat, lon, hae, ce, le; the last three default to UNKNOWN.
+        let mut values = [None, None, Some(UNKNOWN), Some(UNKNOWN), Some(UNKNOWN)];
+        for &((from, to), value, plain) in self.attributes() {
+            let slot = match &self.b[from..to] {
+                b"lat" => 0,
+                b"lon" => 1,
+                b"hae" => 2,
+                b"ce" => 3,
+                b"le" => 4,
+                _ => continue,
+            };
+            if !plain {
+                return None;
             }
-        };
+            let v = trim(self.str(value));
+            let n: f64 = match decimal(v) {
+                Some(n) => n,
+                None => v.parse().ok()?,
+            };
+            values[slot] = Some(n).filter(|n| n.is_finite());
+            values[slot]?;
+        }
+        let [lat, lon, hae, ce, le] = values;
         Some(Point {
-            lat: num("lat", None)?,
-            lon: num("lon", None)?,
-            hae: num("hae", Some(UNKNOWN))?,
-            ce: num("ce", Some(UNKNOWN))?,
-            le: num("le", Some(UNKNOWN))?,
+            lat: lat?,
+            lon: lon?,
+            hae: hae?,
+            ce: ce?,
+            le: le?,
         })
     }
 }

@@ -35,6 +35,11 @@ pub trait Source: Send {
     /// Blocks until some input arrived and hands every complete message to `deliver`.
     /// Returns `Ok(false)` when the peer closed the link cleanly.
     fn receive(&mut self, deliver: &mut MessageSink<'_>) -> io::Result<bool>;
+
+    /// Reading stops here (shutdown): hands a message cut off in the middle to `deliver`,
+    /// as an error, so it is counted rather than silently lost. Sources that keep no
+    /// partial message between calls need not implement it.
+    fn finish(&mut self, _deliver: &mut MessageSink<'_>) {}
 }
 
 /// The outbound half of a link.

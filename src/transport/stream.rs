@@ -47,6 +47,12 @@ impl<R: Read + Send> Source for StreamSource<R> {
         }
         Ok(true)
     }
+
+    fn finish(&mut self, deliver: &mut MessageSink<'_>) {
+        if let Some(cut) = self.decoder.finish() {
+            deliver(Err(cut));
+        }
+    }
 }
 
 /// Writes messages to a byte stream: XML events followed by a newline, TAK protocol payloads

@@ -279,9 +279,25 @@ pub fn init_logging(debug: bool) {
         log::LevelFilter::Info
     };
     let mut b = env_logger::Builder::new();
-    b.filter_level(level)
-        .format_target(debug)
-        .format_timestamp_millis();
+    // env_logger's own layout, `[2026-01-01T00:00:00.000Z INFO  target] message`, with the
+    // timestamp written as CoT writes times (env_logger's would bring a date-time crate
+    // into the smallest build).
+    b.filter_level(level).format(move |buf, record| {
+        use std::io::Write as _;
+        let level = record.level();
+        write!(buf, "[{} ", takwire::cot::CotTime::now())?;
+        #[cfg(feature = "color")]
+        {
+            let style = buf.default_level_style(level);
+            write!(buf, "{style}{level:<5}{style:#}")?;
+        }
+        #[cfg(not(feature = "color"))]
+        write!(buf, "{level:<5}")?;
+        if debug {
+            write!(buf, " {}", record.target())?;
+        }
+        writeln!(buf, "] {}", record.args())
+    });
     if let Ok(spec) = std::env::var("RUST_LOG") {
         b.parse_filters(&spec);
     }

@@ -61,7 +61,7 @@ type Span = (usize, usize);
 type Attr = (Span, Span, bool);
 
 /// Skips XML whitespace from `i`.
-#[inline(always)]
+#[inline]
 fn spaces(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
@@ -71,7 +71,7 @@ fn spaces(b: &[u8], mut i: usize) -> usize {
 
 /// Where the name at `i` ends: ASCII letters, digits, `_`, `-`, `.`, starting with a letter
 /// or `_`. A prefix (`:`) or a non-ASCII name character declines.
-#[inline(always)]
+#[inline]
 fn name(b: &[u8], i: usize) -> Option<usize> {
     let first = *b.get(i)?;
     if !(first.is_ascii_alphabetic() || first == b'_') {
@@ -86,7 +86,7 @@ fn name(b: &[u8], i: usize) -> Option<usize> {
 
 /// The quoted attribute value at `i`: its span without the quotes, whether it reads as
 /// written, and where it ends.
-#[inline(always)]
+#[inline]
 fn value(b: &[u8], i: usize) -> Option<(Span, bool, usize)> {
     let quote = *b.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
     let from = i + 1;

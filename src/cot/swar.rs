@@ -42,7 +42,7 @@ fn first(mask: u64) -> usize {
 /// Where a quoted value that starts at `from` ends (the index of the first `quote`), if
 /// every byte before it is printable ASCII other than `<` and `&`; `None` when some byte
 /// before the quote needs a closer look, or there is no quote.
-#[inline(always)]
+#[inline]
 pub(crate) fn plain_value_end(b: &[u8], from: usize, quote: u8) -> Option<usize> {
     let mut i = from;
     while let Some(w) = word(b, i) {
@@ -63,7 +63,7 @@ pub(crate) fn plain_value_end(b: &[u8], from: usize, quote: u8) -> Option<usize>
 
 /// The index of the first byte from `from` on that is not an ASCII name character
 /// (letters, digits, `_`, `-`, `.`), or `b.len()`.
-#[inline(always)]
+#[inline]
 pub(crate) fn name_end(b: &[u8], from: usize) -> usize {
     let mut i = from;
     while let Some(chunk) = b.get(i..i + 8) {

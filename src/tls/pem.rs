@@ -106,6 +106,7 @@ pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Standard base64 with padding, on one line.
+#[cfg_attr(not(feature = "enroll"), allow(dead_code))]
 pub(crate) fn base64_encode(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
@@ -127,6 +128,7 @@ pub(crate) fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Writes `der` as one PEM block labelled `label`, 64 base64 characters a line.
+#[cfg_attr(not(feature = "enroll"), allow(dead_code))]
 pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = base64_encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");

@@ -3,7 +3,9 @@
 //! Built on crossbeam-channel: the producer side holds a receiver clone so it can take the
 //! oldest item out when the channel is full. A producer never blocks on [`DropOldest::send`];
 //! [`DropOldest::send_timeout`] waits for room instead, for sources that must not lose
-//! anything (a file, stdin).
+//! anything (a file, stdin). [`drop_oldest_growing`] makes a channel whose memory follows
+//! what it holds; its consumer calls [`DropOldest::notify_room`] after taking items, so
+//! that a producer waiting for room wakes when there is some (a client's writer does).
 //!
 //! ```
 //! let (tx, rx) = takwire::queue::drop_oldest(2);
@@ -14,8 +16,8 @@
 //! assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![3, 4]);
 //! ```
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -46,7 +48,15 @@ impl<T> Clone for DropOldest<T> {
 struct Shared {
     dropped: AtomicU64,
     closed: AtomicBool,
+    /// Producers waiting for room in a growing channel, and what wakes them.
+    waiting: AtomicUsize,
+    room: Mutex<()>,
+    room_freed: Condvar,
 }
+
+/// How long a producer waiting for room in a growing channel sleeps before it looks again
+/// by itself, for consumers that do not call [`DropOldest::notify_room`].
+const ROOM_POLL: Duration = Duration::from_millis(20);
 
 /// The channel was closed by its consumer; the item is handed back.
 #[derive(Debug, PartialEq, Eq)]
@@ -130,8 +140,6 @@ impl<T> DropOldest<T> {
     pub fn send_timeout(&self, item: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         let deadline = Instant::now() + timeout;
         if let Some(capacity) = self.growing {
-            // Nothing signals room in an unbounded channel: look again every millisecond,
-            // only while it is full.
             loop {
                 if self.is_closed() {
                     return Err(SendTimeoutError::Closed(item));
@@ -146,7 +154,7 @@ impl<T> DropOldest<T> {
                 if now >= deadline {
                     return Err(SendTimeoutError::Timeout(item));
                 }
-                std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
+                self.wait_for_room(capacity, (deadline - now).min(ROOM_POLL));
             }
         }
         let mut item = item;
@@ -167,6 +175,38 @@ impl<T> DropOldest<T> {
                     return Err(SendTimeoutError::Closed(back));
                 }
             }
+        }
+    }
+
+    /// Sleeps until a consumer reports room ([`notify_room`](Self::notify_room)), the
+    /// channel closes, or `at_most` passes.
+    fn wait_for_room(&self, capacity: usize, at_most: Duration) {
+        let shared = &self.shared;
+        shared.waiting.fetch_add(1, Ordering::SeqCst);
+        // Pairs with the fence in notify_room: either the consumer sees this producer
+        // waiting, or this producer sees the room the consumer made.
+        fence(Ordering::SeqCst);
+        if let Ok(guard) = shared.room.lock()
+            && self.tx.len() >= capacity
+            && !self.is_closed()
+        {
+            let _ = shared.room_freed.wait_timeout(guard, at_most);
+        }
+        shared.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// For the consumer of a growing channel, after it took items out: wakes producers
+    /// waiting in [`send_timeout`](Self::send_timeout) once the channel is at most half
+    /// full (so that a full channel wakes them once per half-channel of items, not once
+    /// per item). Costs one atomic load when nobody waits.
+    pub fn notify_room(&self) {
+        fence(Ordering::SeqCst);
+        let Some(capacity) = self.growing else {
+            return;
+        };
+        if self.shared.waiting.load(Ordering::SeqCst) > 0 && self.tx.len() <= capacity / 2 {
+            let _guard = self.shared.room.lock();
+            self.shared.room_freed.notify_all();
         }
     }
 
@@ -194,6 +234,8 @@ impl<T> DropOldest<T> {
     /// Closes the channel: later sends fail. Items already queued stay readable.
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
+        let _guard = self.shared.room.lock();
+        self.shared.room_freed.notify_all();
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -230,6 +272,44 @@ mod tests {
             Err(SendTimeoutError::Closed(13))
         );
         assert_eq!(tx.dropped(), 7);
+    }
+
+    #[test]
+    fn a_waiting_producer_wakes_when_the_consumer_reports_room() {
+        // 20,000 items through a channel of 4, the producer waiting for room each time the
+        // channel is full: nothing is lost or reordered, and the consumer's reports wake
+        // the producer (waiting out the 20 ms poll each time instead would take minutes).
+        let (tx, rx) = drop_oldest_growing(4);
+        let producer = {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for i in 0..20_000u32 {
+                    tx.send_timeout(i, Duration::from_secs(30)).unwrap();
+                }
+            })
+        };
+        let start = Instant::now();
+        let mut got = Vec::with_capacity(20_000);
+        while got.len() < 20_000 && start.elapsed() < Duration::from_secs(60) {
+            if let Ok(i) = rx.recv_timeout(Duration::from_secs(1)) {
+                got.push(i);
+                tx.notify_room();
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, (0..20_000).collect::<Vec<_>>());
+        assert_eq!(tx.dropped(), 0);
+        assert!(start.elapsed() < Duration::from_secs(60));
+        // Closing wakes a waiting producer too.
+        let (tx, _rx) = drop_oldest_growing(1);
+        tx.send(0).unwrap();
+        let waiter = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send_timeout(1, Duration::from_secs(30)))
+        };
+        thread::sleep(Duration::from_millis(50));
+        tx.close();
+        assert_eq!(waiter.join().unwrap(), Err(SendTimeoutError::Closed(1)));
     }
 
     #[test]

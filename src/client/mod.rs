@@ -40,7 +40,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, select};
 use crate::config::Config;
 use crate::cot::Event;
 use crate::error::{Error, Result};
-use crate::queue::{DropOldest, SendTimeoutError, drop_oldest, drop_oldest_growing};
+use crate::queue::{DropOldest, SendTimeoutError, drop_oldest_growing};
 use crate::stats::{Counters, Stats};
 use crate::transport::{Closer, Connector, connector_for};
 use crate::wire::Outgoing;
@@ -174,8 +174,9 @@ impl Client {
                 None
             }
         };
-        let (out_tx, out_rx) = drop_oldest(config.max_out_queue);
-        // Growing: a large MAX_IN_QUEUE costs memory only when events pile up.
+        // Growing: a large MAX_OUT_QUEUE or MAX_IN_QUEUE costs memory only when events pile
+        // up. The writer reports room to senders waiting for it (notify_room).
+        let (out_tx, out_rx) = drop_oldest_growing(config.max_out_queue);
         let (in_tx, in_rx) = drop_oldest_growing(config.max_in_queue);
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);

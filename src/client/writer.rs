@@ -113,6 +113,7 @@ pub(crate) fn run(
             }
             recv(shared.out_rx) -> item => {
                 let Ok(item) = item else { return };
+                shared.out_tx.notify_room();
                 match w.write(item, true) {
                     Written::LinkFailed => {
                         closer();
@@ -236,6 +237,7 @@ impl Writer<'_> {
             let Ok(item) = self.shared.out_rx.try_recv() else {
                 break;
             };
+            self.shared.out_tx.notify_room();
             if let Written::LinkFailed = self.write(item, true) {
                 return;
             }

@@ -283,6 +283,17 @@ impl Detail {
         });
     }
 
+    /// Appends an element the fast path read: `xml` is `<name...` with a name of
+    /// `name_len` bytes and no prefix.
+    pub(crate) fn push_scanned(&mut self, name_len: usize, xml: &str) {
+        let from = self.xml.len();
+        self.xml.push_str(xml);
+        self.ends.push(Child {
+            end: self.xml.len(),
+            name: (from + 1, from + 1 + name_len),
+        });
+    }
+
     /// Appends one element given as XML. It must be exactly one well-formed element
     /// (whitespace around it is dropped).
     pub fn push_raw(&mut self, xml: &str) -> Result<()> {

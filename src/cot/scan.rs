@@ -210,7 +210,7 @@ pub(crate) fn event(text: &str) -> Option<Event> {
                         if open {
                             s.element_rest(child)?;
                         }
-                        ev.detail.push_verbatim(name, &text[from..s.i]);
+                        ev.detail.push_scanned(name.len(), &text[from..s.i]);
                     }
                 }
             }
@@ -366,6 +366,9 @@ impl<'a> Scanner<'a> {
         let tag = (from, i);
         self.nodes += 1;
         self.attr_count = 0;
+        // One bit per attribute name seen in this tag (by length and end bytes): the names
+        // are compared only when a bit repeats.
+        let mut seen = 0u64;
         loop {
             let before = i;
             i = spaces(b, i);
@@ -391,18 +394,19 @@ impl<'a> Scanner<'a> {
                     let (value, plain, end) = value(b, i)?;
                     i = end;
                     let new = &b[attr.0..attr.1];
-                    // Length, then first and last byte, before comparing the names.
-                    let same = |&(n, _, _): &Attr| {
-                        n.1 - n.0 == new.len()
-                            && b[n.0] == new[0]
-                            && b[n.1 - 1] == new[new.len() - 1]
-                            && &b[n.0..n.1] == new
-                    };
+                    let bit = 1u64
+                        << ((new.len() * 7
+                            + usize::from(new[0])
+                            + usize::from(new[new.len() - 1]) * 3)
+                            % 64);
+                    let repeated = seen & bit != 0
+                        && self
+                            .attributes()
+                            .iter()
+                            .any(|&(n, _, _)| &b[n.0..n.1] == new);
+                    seen |= bit;
                     // A default namespace declaration changes what names mean.
-                    if self.attr_count == MAX_ATTRS
-                        || new == b"xmlns"
-                        || self.attributes().iter().any(same)
-                    {
+                    if repeated || self.attr_count == MAX_ATTRS || new == b"xmlns" {
                         return None;
                     }
                     self.attrs[self.attr_count] = (attr, value, plain);
@@ -480,7 +484,7 @@ impl<'a> Scanner<'a> {
                     if open {
                         self.element_rest(name)?;
                     }
-                    detail.push_verbatim(self.str(name), &self.text[from..self.i]);
+                    detail.push_scanned(name.1 - name.0, &self.text[from..self.i]);
                 }
             }
         }

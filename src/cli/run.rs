@@ -276,6 +276,16 @@ impl Loop<'_> {
                     if !show(&mut out, &ev) {
                         return Outcome::OutputClosed;
                     }
+                    // Under load, print what else is waiting before selecting again (a
+                    // select costs more than printing an event), a bounded batch so that
+                    // signals and timers still get their turn.
+                    if !tty {
+                        for ev in rx.try_iter().take(256) {
+                            if !show(&mut out, &ev) {
+                                return Outcome::OutputClosed;
+                            }
+                        }
+                    }
                     // Flush per event on a terminal; in a pipe, when the queue runs empty.
                     if (tty || rx.is_empty()) && out.flush().is_err() {
                         return Outcome::OutputClosed;

@@ -382,7 +382,7 @@ impl Detail {
     pub(crate) fn push_verbatim(&mut self, name: &str, xml: &str) {
         match self.ends.last_mut() {
             Some(last) if name.is_empty() && last.name.0 == last.name.1 => {
-                self.xml.push_str(xml);
+                join_text(&mut self.xml, xml);
                 last.end = self.xml.len();
                 // A text child's empty name sits at its start; it stays there.
             }
@@ -440,10 +440,26 @@ impl Detail {
             } else if child.is_text()
                 && let Some(raw) = source.get(child.range().start..text_end(source, child))
             {
-                text.push_str(raw);
+                join_text(&mut text, raw);
             }
         }
         flush(self, &mut text);
+    }
+}
+
+/// Appends the text source `piece` to the text source `text` that was apart from it (a
+/// comment or processing instruction between them is dropped, or they were in two
+/// `<detail>`s), so that joining them does not make a `]]>`, which text may not hold: the
+/// `>` is written `&gt;`, the same character.
+fn join_text(text: &mut String, piece: &str) {
+    if text.ends_with("]]") && piece.starts_with('>') {
+        text.push_str("&gt;");
+        text.push_str(&piece[1..]);
+    } else if text.ends_with(']') && piece.starts_with("]>") {
+        text.push_str("]&gt;");
+        text.push_str(&piece[2..]);
+    } else {
+        text.push_str(piece);
     }
 }
 
@@ -567,6 +583,15 @@ mod tests {
         for inner in ["<![CDATA[a]]>b", "a<![CDATA[b]]>", "<![CDATA[a]]>b<c/>"] {
             let d = Detail::from_inner_xml(inner).unwrap();
             assert_eq!(d.inner_xml(), inner);
+            assert_eq!(Detail::from_inner_xml(&d.inner_xml()).unwrap(), d);
+        }
+        // Dropping what stood between two pieces of text must not make a `]]>`.
+        for (inner, joined) in [
+            ("<![CDATA[a]]>b]]<?pi?>>", "<![CDATA[a]]>b]]&gt;"),
+            ("a]<!-- c -->]>b", "a]]&gt;b"),
+        ] {
+            let d = Detail::from_inner_xml(inner).unwrap();
+            assert_eq!(d.inner_xml(), joined);
             assert_eq!(Detail::from_inner_xml(&d.inner_xml()).unwrap(), d);
         }
     }

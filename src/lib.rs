@@ -70,6 +70,7 @@ pub mod package;
 pub mod proto;
 pub mod queue;
 pub mod stats;
+mod swar;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;

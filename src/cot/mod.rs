@@ -24,7 +24,6 @@ pub mod geojson;
 #[cfg(feature = "json")]
 pub mod json;
 pub(crate) mod scan;
-mod swar;
 mod time;
 pub mod xml;
 

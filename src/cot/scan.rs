@@ -77,7 +77,7 @@ fn name(b: &[u8], i: usize) -> Option<usize> {
     if !(first.is_ascii_alphabetic() || first == b'_') {
         return None;
     }
-    let end = crate::cot::swar::name_end(b, i + 1);
+    let end = crate::swar::name_end(b, i + 1);
     match b.get(end) {
         Some(b':' | 0x80..) => None,
         _ => Some(end),
@@ -91,7 +91,7 @@ fn value(b: &[u8], i: usize) -> Option<(Span, bool, usize)> {
     let quote = *b.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
     let from = i + 1;
     // Nearly every value is printable ASCII without `<` or `&`.
-    if let Some(end) = crate::cot::swar::plain_value_end(b, from, quote) {
+    if let Some(end) = crate::swar::plain_value_end(b, from, quote) {
         return Some(((from, end), true, end + 1));
     }
     let mut plain = true;

@@ -443,7 +443,12 @@ impl StreamDecoder {
                 return Step::More;
             }
             match self.mode {
-                Mode::Text => match avail.iter().position(|&c| c == b'<') {
+                // Between the elements of an event there is usually no text at all.
+                Mode::Text => match if avail[0] == b'<' {
+                    Some(0)
+                } else {
+                    memchr::memchr(b'<', avail)
+                } {
                     None => {
                         self.pos = self.buf.len();
                         return Step::More;
@@ -493,24 +498,36 @@ impl StreamDecoder {
                 } => {
                     // `slash`: the last byte outside quotes was `/` (for `<event .../>`, whose
                     // `/` and `>` may arrive in different reads).
-                    let (mut q, mut prev_slash) = (quote, slash);
+                    let mut q = quote;
                     let mut done = None;
-                    for (i, &c) in avail.iter().enumerate() {
-                        match (q, c) {
+                    let mut i = 0;
+                    // Only `<`, `>` and quotes matter in a tag; the bytes between them are
+                    // skipped a word at a time.
+                    while let Some(j) = match q {
+                        None => crate::swar::find_any(avail, i, [b'<', b'>', b'"', b'\'']),
+                        Some(open) => crate::swar::find_any(avail, i, [b'<', open]),
+                    } {
+                        match (q, avail[j]) {
                             (_, b'<') => {
                                 // Never allowed in a tag or an attribute value.
-                                return self.truncate_at(self.pos + i);
+                                return self.truncate_at(self.pos + j);
                             }
                             (None, b'>') => {
-                                done = Some(i);
+                                done = Some(j);
                                 break;
                             }
-                            (None, b'"' | b'\'') => q = Some(c),
-                            (Some(open), _) if c == open => q = None,
-                            _ => {}
+                            (None, c) => q = Some(c),
+                            (Some(_), _) => q = None,
                         }
-                        prev_slash = q.is_none() && c == b'/';
+                        i = j + 1;
                     }
+                    // The byte before the end (or the `>`), if outside quotes, was `/`: a
+                    // `/` inside quotes is followed by its closing quote before any `>`.
+                    let before = done.unwrap_or(avail.len());
+                    let prev_slash = match before.checked_sub(1) {
+                        None => slash,
+                        Some(k) => q.is_none() && avail[k] == b'/',
+                    };
                     match done {
                         None => {
                             self.pos += avail.len();

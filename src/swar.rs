@@ -1,5 +1,6 @@
 //! Byte searches eight bytes at a time in a `u64` ("SIMD within a register"), for the fast
-//! XML path: the ends of names and attribute values without a branch per byte.
+//! XML path (the ends of names and attribute values) and the stream splitter (the next
+//! byte that matters inside a tag), without a branch per byte.
 //!
 //! Every mask below has the high bit set in each byte that matches. The lowest set bit is
 //! always exact; bits above a match may be spurious (borrows move up), so only
@@ -59,6 +60,26 @@ pub(crate) fn plain_value_end(b: &[u8], from: usize, quote: u8) -> Option<usize>
         .iter()
         .all(|&c| (0x20..0x7F).contains(&c) && c != b'<' && c != b'&')
         .then_some(i + len)
+}
+
+/// The index of the first byte from `from` on that is one of `needles`, if any.
+///
+/// ```text
+/// find_any(b"a=\"x>\"/>", 0, [b'"', b'>']) == Some(2)
+/// ```
+#[inline(always)]
+pub(crate) fn find_any<const N: usize>(b: &[u8], from: usize, needles: [u8; N]) -> Option<usize> {
+    let mut i = from;
+    while let Some(w) = word(b, i) {
+        // The lowest bit of each mask is exact, so the lowest of their union is too.
+        let hits = needles.iter().fold(0, |m, &c| m | equal(w, c));
+        if hits != 0 {
+            return Some(i + first(hits));
+        }
+        i += 8;
+    }
+    let rest = b.get(i..)?;
+    rest.iter().position(|c| needles.contains(c)).map(|p| i + p)
 }
 
 /// The index of the first byte from `from` on that is not an ASCII name character
@@ -145,5 +166,41 @@ mod tests {
         assert_eq!(plain_value_end(b, 3, b'"'), None);
         assert_eq!(name_end(b"callsign=\"x\"", 0), 8);
         assert_eq!(name_end(b"geopointsrc=", 0), 11);
+    }
+
+    #[test]
+    fn find_any_agrees_with_a_byte_loop() {
+        let slow = |b: &[u8], from: usize, n: &[u8]| {
+            b.get(from..)?
+                .iter()
+                .position(|c| n.contains(c))
+                .map(|p| from + p)
+        };
+        for c in 0..=255u8 {
+            for at in 0..20 {
+                for len in [at + 1, 20, 27] {
+                    let mut b = vec![b'a'; len.max(at + 1)];
+                    b[at] = c;
+                    for from in [0, 1, 3, 30] {
+                        let four = [b'<', b'>', b'"', b'\''];
+                        assert_eq!(
+                            find_any(&b, from, four),
+                            slow(&b, from, &four),
+                            "{c:#x} at {at}"
+                        );
+                        let two = [b'<', b'\''];
+                        assert_eq!(
+                            find_any(&b, from, two),
+                            slow(&b, from, &two),
+                            "{c:#x} at {at}"
+                        );
+                    }
+                }
+            }
+        }
+        // Two matches in one word: the first wins, whichever needle it is.
+        assert_eq!(find_any(b"ab>cd\"ef", 0, [b'"', b'>']), Some(2));
+        assert_eq!(find_any(b"abcdefgh\"", 0, [b'"']), Some(8));
+        assert_eq!(find_any(b"", 0, [b'"']), None);
     }
 }

@@ -13,6 +13,7 @@
 #
 # Throughput: EVENTS events as fast as the sender takes them from a pipe. Reported: events/s
 # (from the first to the last event received), peak RSS of sender and receiver (/usr/bin/time),
+# the receiver's peak private memory (RssAnon, sampled),
 # CPU seconds of both (user + system), and the takwire/PyTAK ratios.
 # Latency: LAT_RATE events/s for LAT_SECS seconds, starting 2 s after the sender (so start-up
 # is not counted); bench/paced_events.py stamps each event's uid with the time it was written
@@ -84,7 +85,22 @@ start_timed() {
 rss_mb() { awk '$1 ~ /^[0-9]+$/ { v = sprintf("%.1f", $1 / 1024) } END { print (v == "" ? "?" : v) }' "$1" 2>/dev/null || echo "?"; }
 cpu_s() { awk '$1 ~ /^[0-9]+$/ { v = sprintf("%.2f", $2 + $3) } END { print (v == "" ? "?" : v) }' "$1" 2>/dev/null || echo "?"; }
 
-declare -A RATE RSS_TX RSS_RX CPU RECV LAT_MED LAT_P99 LAT_N
+# peak_private PID FILE: samples the private memory of PID (RssAnon: heap, stacks, written
+# data; not the pages of the program and its libraries, which are shared and can be read
+# again from disk) every 50 ms until it exits, and keeps the highest figure in FILE (KB).
+peak_private() {
+    local pid="$1" file="$2" max=0 k v
+    echo "?" > "$file"
+    while [ -e "/proc/$pid/status" ]; do
+        while read -r k v _; do
+            if [ "$k" = RssAnon: ] && [ "$v" -gt "$max" ]; then max="$v"; echo "$max" > "$file"; fi
+        done < "/proc/$pid/status" 2>/dev/null || true
+        sleep 0.05
+    done
+}
+kb_mb() { awk '$1 ~ /^[0-9]+$/ { v = sprintf("%.1f", $1 / 1024) } END { print (v == "" ? "?" : v) }' "$1" 2>/dev/null || echo "?"; }
+
+declare -A RATE RSS_TX RSS_RX PRIV_RX CPU RECV LAT_MED LAT_P99 LAT_N
 
 # run MODE TRANSPORT FORMAT TOOL   (MODE: rate or latency)
 run() {
@@ -125,6 +141,7 @@ run() {
     fi
     local rx_pid tx_pid
     start_timed rx_pid "$out/stats_rx.txt" /dev/null "$fifo" "${rx_cmd[@]}"
+    peak_private "$rx_pid" "$out/private_rx.txt" & local sampler=$!
     sleep 2   # let the receiver connect and bind
     if [ "$mode" = rate ]; then
         cat "$events" > "$txin" &   # first: opening the FIFO waits for both ends
@@ -138,7 +155,7 @@ run() {
     # The sender ends at the end of its input; the receiver is stopped.
     for _ in $(seq 40); do kill -0 "$tx_pid" 2>/dev/null || break; sleep 0.25; done
     kill -TERM "$tx_pid" "$rx_pid" 2>/dev/null || true
-    wait "$tx_pid" "$rx_pid" 2>/dev/null || true
+    wait "$tx_pid" "$rx_pid" "$sampler" 2>/dev/null || true
     sleep 0.5
     [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -149,6 +166,7 @@ run() {
         RECV[$key]="$count"
         RATE[$key]=$(awk -v n="$count" -v a="$first" -v b="$last" 'BEGIN { d = b - a; if (d <= 0 || n < 2) print 0; else printf "%.0f", (n - 1) / d }')
         RSS_TX[$key]=$(rss_mb "$out/stats_tx.txt"); RSS_RX[$key]=$(rss_mb "$out/stats_rx.txt")
+        PRIV_RX[$key]=$(kb_mb "$out/private_rx.txt")
         CPU[$key]=$(awk -v a="$(cpu_s "$out/stats_tx.txt")" -v b="$(cpu_s "$out/stats_rx.txt")" 'BEGIN { printf "%.2f", a + b }')
         printf '%-4s %-5s %-8s received %7s of %s  %9s events/s  sender %6s MB  receiver %6s MB  CPU %6s s\n' \
             "$transport" "$fmt" "$tool" "$count" "$N" "${RATE[$key]}" "${RSS_TX[$key]}" "${RSS_RX[$key]}" "${CPU[$key]}"
@@ -179,19 +197,22 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo
 echo "takwire / PyTAK (events/s: higher is better; RSS, CPU per event, latency: lower is better)"
-printf '%-10s %12s %10s %8s %14s %14s %9s %9s %16s %16s\n' transport "takwire ev/s" "PyTAK ev/s" "x rate" \
-    "RSS tx/rx tw" "RSS tx/rx py" "RSS rx %" "CPU/ev %" "lat p50/p99 tw" "lat p50/p99 py"
+printf '%-10s %12s %10s %8s %14s %14s %9s %13s %9s %9s %16s %16s\n' transport "takwire ev/s" "PyTAK ev/s" "x rate" \
+    "RSS tx/rx tw" "RSS tx/rx py" "RSS rx %" "priv rx tw/py" "priv rx %" "CPU/ev %" "lat p50/p99 tw" "lat p50/p99 py"
 for t in $TRANSPORTS; do
     for f in $FORMATS; do
         a="$t/$f/takwire" b="$t/$f/pytak"
         cpu_a=$(awk -v c="${CPU[$a]}" -v n="${RECV[$a]}" 'BEGIN { if (n > 0) printf "%.9f", c / n; else print "?" }')
         cpu_b=$(awk -v c="${CPU[$b]}" -v n="${RECV[$b]}" 'BEGIN { if (n > 0) printf "%.9f", c / n; else print "?" }')
         rss_pct=$(awk -v r="$(ratio "${RSS_RX[$a]}" "${RSS_RX[$b]}")" 'BEGIN { if (r == "-") print "-"; else printf "%.0f%%", 100 * r }')
+        priv_pct=$(awk -v r="$(ratio "${PRIV_RX[$a]}" "${PRIV_RX[$b]}")" 'BEGIN { if (r == "-") print "-"; else printf "%.0f%%", 100 * r }')
         cpu_pct=$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.1f%%", 100 * a / b; else print "-" }')
-        printf '%-10s %12s %10s %8s %14s %14s %9s %9s %16s %16s\n' "$t/$f" "${RATE[$a]}" "${RATE[$b]}" \
+        printf '%-10s %12s %10s %8s %14s %14s %9s %13s %9s %9s %16s %16s\n' "$t/$f" "${RATE[$a]}" "${RATE[$b]}" \
             "x$(ratio "${RATE[$a]}" "${RATE[$b]}")" "${RSS_TX[$a]}/${RSS_RX[$a]}" "${RSS_TX[$b]}/${RSS_RX[$b]}" \
-            "$rss_pct" "$cpu_pct" "${LAT_MED[$a]}/${LAT_P99[$a]}" "${LAT_MED[$b]}/${LAT_P99[$b]}"
+            "$rss_pct" "${PRIV_RX[$a]}/${PRIV_RX[$b]}" "$priv_pct" "$cpu_pct" "${LAT_MED[$a]}/${LAT_P99[$a]}" "${LAT_MED[$b]}/${LAT_P99[$b]}"
     done
 done
-echo "(RSS in MB; RSS rx %: takwire receiver's peak RSS as a share of PyTAK's; CPU/ev %: CPU seconds"
-echo " per received event of sender + receiver, takwire's as a share of PyTAK's; latency in ms)"
+echo "(RSS in MB; RSS rx %: takwire receiver's peak RSS as a share of PyTAK's; priv rx: the receivers'"
+echo " peak private memory (RssAnon, sampled every 50 ms: RSS without the shared pages of the program"
+echo " and its libraries), MB, and takwire's as a share of PyTAK's; CPU/ev %: CPU seconds per received"
+echo " event of sender + receiver, takwire's as a share of PyTAK's; latency in ms)"

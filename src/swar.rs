@@ -84,8 +84,15 @@ pub(crate) fn find_any<const N: usize>(b: &[u8], from: usize, needles: [u8; N]) 
 
 /// The index of the first byte from `from` on that is not an ASCII name character
 /// (letters, digits, `_`, `-`, `.`), or `b.len()`.
-#[inline]
+#[cfg(test)]
 pub(crate) fn name_end(b: &[u8], from: usize) -> usize {
+    name_stop(b, from).0
+}
+
+/// As `name_end`, with the byte found there (`None` at the end of `b`), taken from the word
+/// already loaded: the caller decides what follows the name without loading it again.
+#[inline(always)]
+pub(crate) fn name_stop(b: &[u8], from: usize) -> (usize, Option<u8>) {
     let mut i = from;
     while let Some(w) = word(b, i) {
         // One table lookup per byte, combined as a tree (not a chain) for the CPU to run
@@ -94,15 +101,19 @@ pub(crate) fn name_end(b: &[u8], from: usize) -> usize {
         let t = |k: usize| u32::from(NOT_NAME[bytes[k] as usize]) << k;
         let other = ((t(0) | t(1)) | (t(2) | t(3))) | ((t(4) | t(5)) | (t(6) | t(7)));
         if other != 0 {
-            return i + other.trailing_zeros() as usize;
+            let k = other.trailing_zeros() as usize;
+            return (i + k, Some(bytes[k]));
         }
         i += 8;
     }
     let rest = b.get(i..).unwrap_or_default();
-    i + rest
+    match rest
         .iter()
         .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))
-        .unwrap_or(rest.len())
+    {
+        Some(k) => (i + k, Some(rest[k])),
+        None => (i + rest.len(), None),
+    }
 }
 
 /// Bytes that are not ASCII name characters.
@@ -157,6 +168,8 @@ mod tests {
                             slow_name_end(&b, from),
                             "{c:#x} at {at}"
                         );
+                        let (end, stop) = name_stop(&b, from);
+                        assert_eq!(stop, b.get(end).copied(), "{c:#x} at {at}");
                     }
                 }
             }

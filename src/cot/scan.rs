@@ -73,14 +73,19 @@ fn spaces(b: &[u8], mut i: usize) -> usize {
 /// or `_`. A prefix (`:`) or a non-ASCII name character declines.
 #[inline]
 fn name(b: &[u8], i: usize) -> Option<usize> {
+    name_stop(b, i).map(|(end, _)| end)
+}
+
+/// As [`name`], with the byte that ended it (`None` at the end of the input).
+#[inline(always)]
+fn name_stop(b: &[u8], i: usize) -> Option<(usize, Option<u8>)> {
     let first = *b.get(i)?;
     if !(first.is_ascii_alphabetic() || first == b'_') {
         return None;
     }
-    let end = crate::swar::name_end(b, i + 1);
-    match b.get(end) {
-        Some(b':' | 0x80..) => None,
-        _ => Some(end),
+    match crate::swar::name_stop(b, i + 1) {
+        (_, Some(b':' | 0x80..)) => None,
+        found => Some(found),
     }
 }
 
@@ -384,13 +389,19 @@ impl<'a> Scanner<'a> {
                 _ if i == before => return None,
                 _ => {
                     let at = i;
-                    i = name(b, at)?;
-                    let attr = (at, i);
+                    let (end, stop) = name_stop(b, at)?;
+                    let attr = (at, end);
+                    // Nearly always `name="`: the byte after the name is known already.
+                    i = if stop == Some(b'=') {
+                        end + 1
+                    } else {
+                        let eq = spaces(b, end);
+                        if b.get(eq) != Some(&b'=') {
+                            return None;
+                        }
+                        eq + 1
+                    };
                     i = spaces(b, i);
-                    if b.get(i) != Some(&b'=') {
-                        return None;
-                    }
-                    i = spaces(b, i + 1);
                     let (value, plain, end) = value(b, i)?;
                     i = end;
                     let new = &b[attr.0..attr.1];

@@ -105,6 +105,27 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event with every field empty or unset: what the parsers fill in.
+    pub(crate) fn blank() -> Event {
+        Event {
+            version: String::new(),
+            uid: String::new(),
+            cot_type: String::new(),
+            how: String::new(),
+            time: CotTime::default(),
+            start: CotTime::default(),
+            stale: CotTime::default(),
+            access: None,
+            qos: None,
+            opex: None,
+            caveat: None,
+            releasable_to: None,
+            extra_attrs: Vec::new(),
+            point: Point::default(),
+            detail: Detail::new(),
+        }
+    }
+
     /// Starts building an event of `cot_type` for `uid`; see [`EventBuilder`].
     pub fn builder(uid: impl Into<String>, cot_type: impl Into<String>) -> EventBuilder {
         EventBuilder::new(uid, cot_type)

@@ -508,23 +508,7 @@ impl<'a> Scanner<'a> {
 
     /// The `<event>` attributes, as the full parser reads them.
     fn event_attributes(&self) -> Option<Event> {
-        let mut ev = Event {
-            version: String::new(),
-            uid: String::new(),
-            cot_type: String::new(),
-            how: String::new(),
-            time: CotTime::default(),
-            start: CotTime::default(),
-            stale: CotTime::default(),
-            access: None,
-            qos: None,
-            opex: None,
-            caveat: None,
-            releasable_to: None,
-            extra_attrs: Vec::new(),
-            point: Point::default(),
-            detail: Detail::new(),
-        };
+        let mut ev = Event::blank();
         let (mut time, mut start, mut stale) = (None, None, None);
         let (mut have_uid, mut have_type, mut have_version) = (false, false, false);
         for &(name, value, plain) in self.attributes() {

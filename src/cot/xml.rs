@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::cot::{CotTime, Detail, Event, Point};
+use crate::cot::{CotTime, Event, Point};
 use crate::error::{Error, Result};
 
 /// The most XML nodes (elements, text, comments, processing instructions) one event may
@@ -173,20 +173,7 @@ pub fn parse_tree(text: &str) -> Result<Event> {
     }
     let mut ev = Event {
         version: String::from("2.0"),
-        uid: String::new(),
-        cot_type: String::new(),
-        how: String::new(),
-        time: CotTime::default(),
-        start: CotTime::default(),
-        stale: CotTime::default(),
-        access: None,
-        qos: None,
-        opex: None,
-        caveat: None,
-        releasable_to: None,
-        extra_attrs: Vec::new(),
-        point: Point::default(),
-        detail: Detail::new(),
+        ..Event::blank()
     };
     // The root's namespace declarations are kept with its other attributes, so that its
     // prefixed attributes can be written back.

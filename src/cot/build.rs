@@ -39,14 +39,7 @@ impl EventBuilder {
                 time: now,
                 start: now,
                 stale: now,
-                access: None,
-                qos: None,
-                opex: None,
-                caveat: None,
-                releasable_to: None,
-                extra_attrs: Vec::new(),
-                point: Point::default(),
-                detail: Detail::new(),
+                ..Event::blank()
             },
             stale_after: Some(Duration::from_secs(120)),
         }

@@ -105,7 +105,7 @@ pub struct Event {
 }
 
 impl Event {
-    /// An event with every field empty or unset: what the parsers fill in.
+    /// An event with every field empty or unset: what the parsers and the builder fill in.
     pub(crate) fn blank() -> Event {
         Event {
             version: String::new(),

@@ -107,10 +107,7 @@ pub(crate) fn name_stop(b: &[u8], from: usize) -> (usize, Option<u8>) {
         i += 8;
     }
     let rest = b.get(i..).unwrap_or_default();
-    match rest
-        .iter()
-        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')))
-    {
+    match rest.iter().position(|&c| NOT_NAME[c as usize]) {
         Some(k) => (i + k, Some(rest[k])),
         None => (i + rest.len(), None),
     }

@@ -443,12 +443,7 @@ impl StreamDecoder {
                 return Step::More;
             }
             match self.mode {
-                // Between the elements of an event there is usually no text at all.
-                Mode::Text => match if avail[0] == b'<' {
-                    Some(0)
-                } else {
-                    memchr::memchr(b'<', avail)
-                } {
+                Mode::Text => match next_open(avail) {
                     None => {
                         self.pos = self.buf.len();
                         return Step::More;
@@ -615,6 +610,15 @@ enum Open {
     Cdata,
     Pi,
     Other,
+}
+
+/// Where the next `<` is. Between the elements of an event there is usually no text at
+/// all, so the first byte is looked at before a search is set up.
+fn next_open(avail: &[u8]) -> Option<usize> {
+    match avail.first() {
+        Some(b'<') => Some(0),
+        _ => memchr::memchr(b'<', avail),
+    }
 }
 
 /// Classifies the markup starting at `s[0] == b'<'`.

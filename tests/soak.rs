@@ -210,7 +210,10 @@ fn reconnect_cycles_do_not_leak_threads_fds_or_memory() {
             late_floor = Some(late_floor.map_or(s, |f| f.min(s)));
         }
     }
-    let (early_floor, late_floor) = (early_floor.unwrap(), late_floor.unwrap());
+    let (early_floor, late_floor) = (
+        early_floor.expect("no sample in the early window: run longer"),
+        late_floor.expect("no sample in the late window: run longer"),
+    );
     let total_cycles = cycles.load(Ordering::Acquire);
     stop.store(true, Ordering::Release);
     app.join().unwrap();
